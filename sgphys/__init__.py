@@ -1,0 +1,68 @@
+"""sgphys: statistical physics of the spin-glass model of in-context learning.
+
+Reproduces and extends Li, Bai & Huang, "Spin glass model of in-context learning",
+Phys. Rev. E (2025), arXiv:2408.02288: a one-layer linear-attention transformer trained on
+in-context linear regression is mapped onto a spin glass with real-valued spins whose
+couplings and fields come from the data, and solved with the cavity method.
+
+Public names are imported lazily on first use, so ``import sgphys`` loads nothing heavy and
+compiles nothing (no side effects at import).
+
+Glossary: D token dimension, N prompt length, P task diversity (number of sequences),
+lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-major.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it (SPEC section 8)
+_EXPORTS = {
+    "Tasks": "tasks",
+    "sample_tasks": "tasks",
+    "features": "tasks",
+    "SpinModel": "spin",
+    "predict_merged": "attention",
+    "Marginals": "solvers",
+    "solve_exact": "solvers",
+    "solve_amp": "solvers",
+    "solve_rbp": "solvers",
+    "solve_bp": "solvers",
+    "warmup": "solvers",
+    "train": "training",
+    "predict": "training",
+    "contrast_ratio": "observables",
+    "test_error": "observables",
+    "theory_test_error": "observables",
+    "hessian_spectrum": "observables",
+    "spectral_density": "observables",
+    "zero_mode_fraction": "observables",
+    "block_statistics": "observables",
+    "fit_blocks": "observables",
+    "resample_model": "observables",
+    "kl_divergence": "observables",
+    "energy_landscape": "observables",
+    "run_experiment": "experiments",
+    "list_experiments": "experiments",
+}
+_SUBMODULES = {"tasks", "spin", "attention", "solvers", "kernels", "training", "observables",
+               "experiments", "sweep", "io", "cli"}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'sgphys' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

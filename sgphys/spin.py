@@ -1,0 +1,199 @@
+"""The spin-glass mapping of merged linear attention (SPEC section 3).
+
+Glossary
+--------
+s : spins, shape (n_spins,), ``s[i*D + j] = W[i, j]`` for ``i in 0..D``, ``j in 0..D-1``.
+H : features, shape (P, n_spins), ``yhat^mu = H[mu] @ s``.
+Q : ``H^T H / P`` (n_spins, n_spins).     J : ``-Q`` with zero diagonal (couplings).
+h : ``H^T y / P`` (fields).               lam_k : ``lam + Q_kk`` (anisotropic ridge).
+A : ``Q + lam I = diag(lam_k) - J``, the precision of the Gibbs measure per unit beta.
+
+Energy (paper Eq. 5)::
+
+    E(s) = -(1/2) sum_{k != l} J_kl s_k s_l - sum_k h_k s_k + (1/2) sum_k lam_k s_k^2
+         = L(W(s)) - (1/(2P)) sum_mu y_mu^2
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_array, check_nonnegative, check_positive_int
+
+__all__ = ["SpinModel", "BLOCKS"]
+
+#: names of the coupling and field blocks (paper Fig. 1, SPEC 3)
+BLOCKS = ("J1", "J2", "J3", "h1", "h2")
+
+
+class SpinModel:
+    """Couplings, fields and anisotropic ridge of the ICL spin glass.
+
+    Build with :meth:`from_tasks`, :meth:`from_arrays` (features and targets) or
+    :meth:`from_couplings` (J, h, lam_k directly, e.g. resampled models; no H then).
+
+    Attributes
+    ----------
+    H : ndarray, shape (P, n_spins) or None
+    y : ndarray, shape (P,) or None
+    Q : ndarray, shape (n_spins, n_spins)
+    J : ndarray, shape (n_spins, n_spins)   symmetric, zero diagonal
+    h : ndarray, shape (n_spins,)
+    lam_k : ndarray, shape (n_spins,)
+    lam : float          isotropic ridge (weight decay)
+    D : int              token dimension
+    n_spins : int        D*(D+1)
+    P : int or None      number of sequences
+    """
+
+    def __init__(self, D: int, lam: float, h: np.ndarray, Q: np.ndarray,
+                 H: np.ndarray | None = None, y: np.ndarray | None = None,
+                 y_sq_mean: float | None = None):
+        self.D = D
+        self.n_spins = D * (D + 1)
+        self.lam = lam
+        self.h = h
+        self.Q = Q
+        self.H = H
+        self.y = y
+        self.P = None if H is None else H.shape[0]
+        self._y_sq_mean = y_sq_mean
+        self._J = None
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_tasks(cls, tasks, lam: float) -> "SpinModel":
+        """Spin model of the training set ``tasks`` (a :class:`~sgphys.tasks.Tasks`)."""
+        H = tasks.features()
+        return cls.from_arrays(H, tasks.y, lam, tasks.D)
+
+    @classmethod
+    def from_arrays(cls, H, y, lam: float, D: int) -> "SpinModel":
+        """Spin model from stacked features ``H`` (P, D*(D+1)) and targets ``y`` (P,)."""
+        D = check_positive_int("D", D)
+        lam = check_nonnegative("lam", lam)
+        H = check_array("H", H, ndim=2)
+        if H.shape[1] != D * (D + 1):
+            raise ValueError(f"H must have shape (P, D*(D+1)) = (P, {D * (D + 1)}), "
+                             f"got {H.shape}")
+        if H.shape[0] < 1:
+            raise ValueError(f"P must be a positive integer, got {H.shape[0]}")
+        y = check_array("y", y, shape=(H.shape[0],))
+        P = H.shape[0]
+        Q = H.T @ H
+        Q *= 1.0 / P
+        Q = 0.5 * (Q + Q.T)  # exact symmetry regardless of BLAS blocking
+        h = H.T @ y
+        h *= 1.0 / P
+        return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=float(y @ y) / P)
+
+    @classmethod
+    def from_couplings(cls, J, h, lam_k, D: int, lam: float = 0.0) -> "SpinModel":
+        """Spin model from couplings, fields and anisotropic ridge directly.
+
+        ``J`` must be symmetric with zero diagonal. ``lam`` is only recorded (the
+        isotropic part of ``lam_k``); ``Q`` is rebuilt as ``diag(lam_k - lam) - J``.
+        """
+        D = check_positive_int("D", D)
+        n = D * (D + 1)
+        lam = check_nonnegative("lam", lam)
+        J = check_array("J", J, shape=(n, n))
+        h = check_array("h", h, shape=(n,))
+        lam_k = check_array("lam_k", lam_k, shape=(n,))
+        if not np.array_equal(J, J.T):
+            raise ValueError("J must be symmetric")
+        if np.any(np.diag(J) != 0.0):
+            raise ValueError("J must have a zero diagonal")
+        Q = -J.copy()
+        Q[np.diag_indices(n)] = lam_k - lam
+        model = cls(D, lam, h, Q)
+        model._J = J
+        return model
+
+    # -- derived quantities -------------------------------------------------------------
+    @property
+    def J(self) -> np.ndarray:
+        """Couplings ``-Q`` with zero diagonal (computed once, cached)."""
+        if self._J is None:
+            J = -self.Q
+            J[np.diag_indices(self.n_spins)] = 0.0
+            self._J = J
+        return self._J
+
+    @property
+    def lam_k(self) -> np.ndarray:
+        """Anisotropic ridge ``lam + Q_kk``."""
+        return self.lam + np.diag(self.Q).copy()
+
+    def precision(self) -> np.ndarray:
+        """``A = Q + lam I`` (a new array): the Gibbs precision per unit beta."""
+        A = self.Q.copy()
+        A[np.diag_indices(self.n_spins)] += self.lam
+        return A
+
+    def blocks(self) -> dict:
+        """Views of the coupling and field blocks (SPEC 3).
+
+        ``J1`` W11-W11, ``J2`` W11-W21 (rows W11, columns W21), ``J3`` W21-W21,
+        ``h1`` W11 fields, ``h2`` W21 fields. Diagonals are included in these views; the
+        statistics in :mod:`sgphys.observables` count only non-zero entries.
+        """
+        d2 = self.D * self.D
+        J = self.J
+        return {"J1": J[:d2, :d2], "J2": J[:d2, d2:], "J3": J[d2:, d2:],
+                "h1": self.h[:d2], "h2": self.h[d2:]}
+
+    # -- layout ---------------------------------------------------------------------------
+    def to_weights(self, s) -> np.ndarray:
+        """Weight matrix (D+1, D+1) of spins ``s`` (n_spins,); last column zero."""
+        s = check_array("s", s, shape=(self.n_spins,))
+        W = np.zeros((self.D + 1, self.D + 1))
+        W[:, :self.D] = s.reshape(self.D + 1, self.D)
+        return W
+
+    def to_spins(self, W) -> np.ndarray:
+        """Spins (n_spins,) of a weight matrix (D+1, D+1) whose last column is zero."""
+        W = check_array("W", W, shape=(self.D + 1, self.D + 1))
+        if np.any(W[:, self.D] != 0.0):
+            raise ValueError("W's last column must be zero: it is not a parameter")
+        return W[:, :self.D].reshape(-1).copy()
+
+    # -- energies -------------------------------------------------------------------------
+    def energy(self, s) -> np.ndarray | float:
+        """Hamiltonian E(s) of paper Eq. 5.
+
+        Parameters
+        ----------
+        s : array_like, shape (n_spins,) or (n_samples, n_spins)
+
+        Returns
+        -------
+        float or ndarray, shape (n_samples,)
+        """
+        s = check_array("s", s)
+        if s.ndim not in (1, 2) or s.shape[-1] != self.n_spins:
+            raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
+                             f"n_spins = {self.n_spins}, got {s.shape}")
+        S = np.atleast_2d(s)
+        Js = S @ self.J  # J symmetric
+        e = (-0.5 * np.einsum("ij,ij->i", Js, S) - S @ self.h
+             + 0.5 * np.einsum("ij,ij->i", S * S, np.broadcast_to(self.lam_k, S.shape)))
+        return float(e[0]) if s.ndim == 1 else e
+
+    def loss(self, W) -> float:
+        """Training loss L(W) of paper Eq. 2 (SPEC 2); needs the features H."""
+        if self.H is None:
+            raise ValueError("loss needs the features H; this model was built from couplings")
+        s = self.to_spins(W)
+        r = self.y - self.H @ s
+        return 0.5 * float(r @ r) / self.P + 0.5 * self.lam * float(s @ s)
+
+    @property
+    def energy_offset(self) -> float:
+        """The constant ``(1/(2P)) sum_mu y_mu^2`` with ``E(s) = L(W(s)) - offset``."""
+        if self._y_sq_mean is None:
+            raise ValueError("energy_offset needs the targets y; this model was built from couplings")
+        return 0.5 * self._y_sq_mean
+
+    def __repr__(self) -> str:
+        return f"SpinModel(D={self.D}, n_spins={self.n_spins}, P={self.P}, lam={self.lam})"

@@ -1,0 +1,311 @@
+"""In-context linear regression data (SPEC section 1).
+
+Glossary
+--------
+D : token dimension.            N : prompt length (labelled examples per sequence).
+P : task diversity (number of input matrices, each with its own task vector w).
+Z : input matrix, shape (D+1, N+1); column n < N is [x_n; y_n], the last is [x_q; 0].
+y : query labels y_q, shape (P,).   w : task vectors, shape (P, D).
+
+Sequences are generated in fixed blocks of ``BLOCK`` sequences, each block from its own
+child of the task set's SeedSequence, with separate streams for task vectors, tokens and
+label noise. So the arrays are identical whatever order or chunking they are read in, and a
+large task set never needs more than one block of ``Z`` in memory when only the features
+``H`` are wanted (``Tasks.features``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import (
+    as_seed_sequence,
+    check_array,
+    check_choice,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+)
+
+__all__ = ["Tasks", "sample_tasks", "features", "CORR_MODES", "BLOCK"]
+
+#: sequences per generation block (part of the stream layout: changing it changes data)
+BLOCK = 1024
+CORR_MODES = ("equicorrelated", "paper")
+_ROLE_TRAIN, _ROLE_TEST = 0, 1
+_STREAM_W, _STREAM_X, _STREAM_NOISE = 0, 1, 2
+
+
+def features(Z) -> np.ndarray:
+    """Flattened feature vectors H^mu of the merged linear attention (SPEC 2-3).
+
+    ``H[mu, i*D + j] = (1/N) sum_n y_n Z[i, n] * x_q[j]`` for ``i <= D``, ``j < D``, so that
+    the prediction is ``yhat = H @ s`` with ``s = W[:, :D].ravel()``. Built without forming
+    ``Z Z^T``.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (P, D+1, N+1)
+        Input matrices (the query label Z[D, N] is ignored).
+
+    Returns
+    -------
+    H : ndarray, shape (P, D*(D+1)), float64
+    """
+    Z = check_array("Z", Z, ndim=3)
+    P, Dp1, Np1 = Z.shape
+    if Dp1 < 2 or Np1 < 2:
+        raise ValueError(f"Z must have shape (P, D+1, N+1) with D, N >= 1, got {Z.shape}")
+    return _features(Z)
+
+
+def _features(Z: np.ndarray) -> np.ndarray:
+    P, Dp1, Np1 = Z.shape
+    D, N = Dp1 - 1, Np1 - 1
+    # v[mu, i] = sum_n y_n Z[i, n]   (batched matrix-vector product)
+    v = np.matmul(Z[:, :, :N], Z[:, D, :N, None])[:, :, 0]
+    xq = Z[:, :D, N]
+    H = v[:, :, None] * xq[:, None, :]
+    H *= 1.0 / N
+    return H.reshape(P, Dp1 * D)
+
+
+@dataclass(frozen=True)
+class _Params:
+    D: int
+    N: int
+    P: int
+    corr: float
+    corr_mode: str
+    sigma_x: float
+    sigma_w: float
+    noise: float
+
+
+class Tasks:
+    """A set of P in-context regression sequences.
+
+    Create with :func:`sample_tasks` (lazy, seeded, block-generated) or
+    :meth:`Tasks.from_arrays` (user data). Arrays are float64.
+
+    Attributes
+    ----------
+    Z : ndarray, shape (P, D+1, N+1)
+        Input matrices, query label masked (materialised on first access, then cached).
+    y : ndarray, shape (P,)
+        Query labels (the regression targets).
+    w : ndarray, shape (P, D)
+        Task vectors (None for user data without them).
+    D, N, P : int
+    params : dict
+        The generation parameters (empty for user data).
+    """
+
+    def __init__(self, params: _Params | None, root: np.random.SeedSequence | None,
+                 role: int = _ROLE_TRAIN, Z=None, y=None, w=None):
+        self._params = params
+        self._root = root
+        self._role = role
+        self._Z = Z
+        self._y = y
+        self._w = w
+        if params is not None:
+            self.D, self.N, self.P = params.D, params.N, params.P
+        else:
+            self.P, Dp1, Np1 = Z.shape
+            self.D, self.N = Dp1 - 1, Np1 - 1
+        self._chol = None
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_arrays(cls, Z, y, w=None) -> "Tasks":
+        """Wrap user-supplied input matrices and query labels.
+
+        Parameters
+        ----------
+        Z : array_like, shape (P, D+1, N+1)
+        y : array_like, shape (P,)
+        w : array_like, shape (P, D), optional
+        """
+        Z = check_array("Z", Z, ndim=3)
+        P, Dp1, Np1 = Z.shape
+        if P < 1 or Dp1 < 2 or Np1 < 2:
+            raise ValueError(f"Z must have shape (P, D+1, N+1) with P, D, N >= 1, got {Z.shape}")
+        y = check_array("y", y, shape=(P,))
+        if w is not None:
+            w = check_array("w", w, shape=(P, Dp1 - 1))
+        Z = Z.copy()
+        Z[:, Dp1 - 1, Np1 - 1] = 0.0  # the query label is never visible
+        return cls(None, None, Z=Z, y=y, w=w)
+
+    @property
+    def params(self) -> dict:
+        if self._params is None:
+            return {}
+        return dict(self._params.__dict__)
+
+    @property
+    def n_spins(self) -> int:
+        return self.D * (self.D + 1)
+
+    # -- generation ---------------------------------------------------------------------
+    def _block_ss(self, block: int, stream: int) -> np.random.SeedSequence:
+        key = tuple(self._root.spawn_key) + (self._role, block, stream)
+        return np.random.SeedSequence(self._root.entropy, spawn_key=key)
+
+    def _cholesky(self) -> np.ndarray:
+        if self._chol is None:
+            p = self._params
+            n = p.N + 1
+            sigma = (1.0 - p.corr) * np.eye(n) + p.corr * np.ones((n, n))
+            self._chol = np.linalg.cholesky(sigma)  # lower: sigma = L L^T
+        return self._chol
+
+    def _make_block(self, b: int):
+        """Generate block ``b``: (Z_b, y_b, w_b) for sequences b*BLOCK .. ."""
+        p = self._params
+        start = b * BLOCK
+        B = min(BLOCK, p.P - start)
+        D, N = p.D, p.N
+        rng_w = np.random.default_rng(self._block_ss(b, _STREAM_W))
+        rng_x = np.random.default_rng(self._block_ss(b, _STREAM_X))
+        w = p.sigma_w * rng_w.standard_normal((B, D))
+        # rows (token coordinates) x columns (tokens x_0..x_{N-1}, x_q)
+        G = rng_x.standard_normal((B, D, N + 1))
+        if p.corr == 0.0:
+            X = G
+        elif p.corr_mode == "equicorrelated":
+            # Cov of a row = (1-c) I + c 11^T: independent part plus a shared one
+            g0 = rng_x.standard_normal((B, D, 1))
+            X = math.sqrt(1.0 - p.corr) * G + math.sqrt(p.corr) * g0
+        else:  # "paper": row = g L with L the lower Cholesky factor (cov L^T L)
+            X = G @ self._cholesky()
+        if p.sigma_x != 1.0:
+            X = X * p.sigma_x
+        labels = np.matmul(w[:, None, :], X)[:, 0, :] * (1.0 / math.sqrt(D))  # (B, N+1)
+        if p.noise > 0.0:
+            rng_n = np.random.default_rng(self._block_ss(b, _STREAM_NOISE))
+            labels += p.noise * rng_n.standard_normal((B, N + 1))
+        Z = np.empty((B, D + 1, N + 1))
+        Z[:, :D, :] = X
+        Z[:, D, :N] = labels[:, :N]
+        Z[:, D, N] = 0.0
+        return Z, labels[:, N].copy(), w
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.P // BLOCK)
+
+    def iter_blocks(self):
+        """Yield ``(Z_block, y_block)`` in order; at most ``BLOCK`` sequences at a time."""
+        if self._Z is not None:
+            for start in range(0, self.P, BLOCK):
+                yield self._Z[start:start + BLOCK], self.y[start:start + BLOCK]
+            return
+        for b in range(self.n_blocks):
+            Z, y, _ = self._make_block(b)
+            yield Z, y
+
+    def _materialise_labels(self):
+        ys, ws = [], []
+        for b in range(self.n_blocks):
+            _, y, w = self._make_block(b)
+            ys.append(y)
+            ws.append(w)
+        self._y = np.concatenate(ys)
+        self._w = np.concatenate(ws)
+
+    @property
+    def Z(self) -> np.ndarray:
+        if self._Z is None:
+            blocks = [self._make_block(b) for b in range(self.n_blocks)]
+            self._Z = np.concatenate([blk[0] for blk in blocks])
+            self._y = np.concatenate([blk[1] for blk in blocks])
+            self._w = np.concatenate([blk[2] for blk in blocks])
+        return self._Z
+
+    @property
+    def y(self) -> np.ndarray:
+        if self._y is None:
+            self._materialise_labels()
+        return self._y
+
+    @property
+    def w(self) -> np.ndarray | None:
+        if self._w is None and self._params is not None:
+            self._materialise_labels()
+        return self._w
+
+    def features(self) -> np.ndarray:
+        """Stacked features ``H``, shape (P, D*(D+1)), one block of Z at a time."""
+        H = np.empty((self.P, self.n_spins))
+        ys = np.empty(self.P) if self._y is None else None
+        start = 0
+        for Zb, yb in self.iter_blocks():
+            stop = start + Zb.shape[0]
+            H[start:stop] = _features(Zb)
+            if ys is not None:
+                ys[start:stop] = yb
+            start = stop
+        if ys is not None:
+            self._y = ys
+        return H
+
+    def test_set(self, P: int, seed=None) -> "Tasks":
+        """A test set of ``P`` fresh sequences with the same generation parameters.
+
+        Without ``seed`` it comes from the task set's own test stream, which never overlaps
+        the training stream (different spawn key); with ``seed`` from that seed's test stream.
+        """
+        if self._params is None:
+            raise ValueError("test_set needs generation parameters; these tasks came from arrays")
+        P = check_positive_int("P", P)
+        root = self._root if seed is None else as_seed_sequence(seed)
+        return Tasks(_Params(**{**self._params.__dict__, "P": P}), root, role=_ROLE_TEST)
+
+    def __repr__(self) -> str:
+        extra = "" if self._params is None else f", corr={self._params.corr}"
+        return f"Tasks(D={self.D}, N={self.N}, P={self.P}{extra})"
+
+
+def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=1.0,
+                 sigma_w=1.0, noise=0.0) -> Tasks:
+    """Draw P in-context regression sequences (SPEC section 1).
+
+    Parameters
+    ----------
+    D, N, P : int
+        Token dimension, prompt length, number of sequences (task diversity).
+    seed : int, SeedSequence or Generator
+        Root of the random streams. The training set uses the root's role-0 branch; its
+        :meth:`Tasks.test_set` the role-1 branch, so test data never share a stream.
+    corr : float in [0, 1)
+        Equal correlation between tokens (rows of the token matrix stay independent).
+    corr_mode : {"equicorrelated", "paper"}
+        ``"equicorrelated"``: each row ~ N(0, Sigma), Sigma = (1-c) I + c 11^T.
+        ``"paper"``: each row is g L with L the lower Cholesky factor of Sigma (the
+        authors' Fig. S4 construction; token covariance L^T L).
+    sigma_x, sigma_w : float > 0
+        Token and task-vector standard deviations.
+    noise : float >= 0
+        Standard deviation of Gaussian label noise (all labels, y_q included).
+
+    Returns
+    -------
+    Tasks
+        Lazy: arrays are generated in blocks on first access.
+    """
+    D = check_positive_int("D", D)
+    N = check_positive_int("N", N)
+    P = check_positive_int("P", P)
+    corr = check_fraction("corr", corr)
+    corr_mode = check_choice("corr_mode", corr_mode, CORR_MODES)
+    sigma_x = check_positive("sigma_x", sigma_x)
+    sigma_w = check_positive("sigma_w", sigma_w)
+    noise = check_nonnegative("noise", noise)
+    return Tasks(_Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise),
+                 as_seed_sequence(seed), role=_ROLE_TRAIN)
