@@ -1,0 +1,232 @@
+"""AMP / TAP kernels (SPEC 4.3): node quantities only, one fused pass over J per iteration.
+
+Arrays in, arrays out; no validation here (see :func:`sgphys.solvers.solve_amp`).
+
+    V_i = beta^2 sum_k J_ik^2 v_k
+    a_i = beta lam_i - V_i
+    b_i = beta h_i + beta sum_k J_ik m_k - [tap] V_i m_i
+    m_i = b_i / a_i,  v_i = 1 / a_i
+
+Reason codes: 0 converged, 1 max_iter, 2 nonpositive_precision, 3 blowup.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+FASTMATH = {"reassoc", "contract"}
+CONVERGED, MAX_ITER, NONPOSITIVE, BLOWUP = 0, 1, 2, 3
+BLOWUP_LIMIT = 1e100
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _row_sums(J, m, v, Jm, JJv):
+    """Jm = J @ m and JJv = (J*J) @ v in one pass over the rows of J."""
+    n = J.shape[0]
+    for i in range(n):
+        s1 = 0.0
+        s2 = 0.0
+        for k in range(n):
+            jik = J[i, k]
+            s1 += jik * m[k]
+            s2 += jik * jik * v[k]
+        Jm[i] = s1
+        JJv[i] = s2
+
+
+@njit(cache=True, fastmath=FASTMATH, parallel=True)
+def _row_sums_parallel(J, m, v, Jm, JJv):
+    """Same as :func:`_row_sums`, rows split across threads (each row summed serially,
+    so the result does not depend on the number of threads)."""
+    n = J.shape[0]
+    for i in prange(n):
+        s1 = 0.0
+        s2 = 0.0
+        for k in range(n):
+            jik = J[i, k]
+            s1 += jik * m[k]
+            s2 += jik * jik * v[k]
+        Jm[i] = s1
+        JJv[i] = s2
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
+    """One undamped AMP update from (m, v) into (um, uv); ``a`` receives the precisions.
+
+    Returns the smallest precision (<= 0 means the update is invalid).
+    """
+    if parallel:
+        _row_sums_parallel(J, m, v, Jm, JJv)
+    else:
+        _row_sums(J, m, v, Jm, JJv)
+    amin = np.inf
+    b2 = beta * beta
+    for i in range(J.shape[0]):
+        V = b2 * JJv[i]
+        ai = beta * lam_k[i] - V
+        bi = beta * h[i] + beta * Jm[i]
+        if tap:
+            bi -= V * m[i]
+        a[i] = ai
+        if ai < amin:
+            amin = ai
+        um[i] = bi / ai
+        uv[i] = 1.0 / ai
+    return amin
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def residual(um, uv, m, v):
+    """SPEC 4 residual: max(max|um-m| / max(1, max|m|), max|uv-v| / max v)."""
+    dm = 0.0
+    dv = 0.0
+    mmax = 1.0
+    vmax = 0.0
+    for i in range(m.shape[0]):
+        x = abs(um[i] - m[i])
+        if x > dm:
+            dm = x
+        y = abs(uv[i] - v[i])
+        if y > dv:
+            dv = y
+        if abs(m[i]) > mmax:
+            mmax = abs(m[i])
+        if v[i] > vmax:
+            vmax = v[i]
+    r1 = dm / mmax
+    r2 = dv / vmax
+    return r1 if r1 > r2 else r2
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def paper_change(um, uv, m, v, damping):
+    """The authors' rule: mean squared change of m plus that of v (damped update)."""
+    n = m.shape[0]
+    sm = 0.0
+    sv = 0.0
+    w = 1.0 - damping
+    for i in range(n):
+        dm = w * (um[i] - m[i])
+        dv = w * (uv[i] - v[i])
+        sm += dm * dm
+        sv += dv * dv
+    return sm / n + sv / n
+
+
+@njit(cache=True)
+def _finite_bounded(x):
+    for i in range(x.shape[0]):
+        if not (abs(x[i]) < BLOWUP_LIMIT):  # also catches NaN
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
+              history, parallel):
+    """Iterate AMP in place on (m, v). Returns (n_iter, residual, reason).
+
+    ``history`` (length max_iter, or 0 to skip) receives the residual of each iteration.
+    On a non-positive precision or a blow-up, (m, v) keep the last valid state.
+    """
+    n = J.shape[0]
+    um = np.empty(n)
+    uv = np.empty(n)
+    a = np.empty(n)
+    Jm = np.empty(n)
+    JJv = np.empty(n)
+    keep_history = history.shape[0] > 0
+    res = np.inf
+    for it in range(max_iter):
+        amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
+        if not (amin > 0.0):
+            return it, res, NONPOSITIVE
+        if not _finite_bounded(um):
+            return it, res, BLOWUP
+        res = residual(um, uv, m, v)
+        crit = paper_change(um, uv, m, v, damping) if paper_criterion else res
+        if keep_history:
+            history[it] = res
+        for i in range(n):
+            m[i] = damping * m[i] + (1.0 - damping) * um[i]
+            v[i] = damping * v[i] + (1.0 - damping) * uv[i]
+        if crit < tol:
+            return it + 1, res, CONVERGED
+    return max_iter, res, MAX_ITER
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def variance_fixed_point(J, lam_k, beta, v, tol, max_iter, parallel):
+    """Iterate v_i = 1 / (beta lam_i - beta^2 sum_k J_ik^2 v_k) in place (undamped).
+
+    From v = 1/(beta lam_k) the map is monotone increasing, so the iterates rise to the
+    smallest positive fixed point when one exists; a non-positive precision on the way
+    means there is none. Returns (n_iter, residual, reason).
+    """
+    n = J.shape[0]
+    zero = np.zeros(n)
+    Jm = np.empty(n)
+    JJv = np.empty(n)
+    res = np.inf
+    b2 = beta * beta
+    for it in range(max_iter):
+        if parallel:
+            _row_sums_parallel(J, zero, v, Jm, JJv)
+        else:
+            _row_sums(J, zero, v, Jm, JJv)
+        dv = 0.0
+        vmax = 0.0
+        for i in range(n):
+            ai = beta * lam_k[i] - b2 * JJv[i]
+            if not (ai > 0.0):
+                return it, res, NONPOSITIVE
+            new = 1.0 / ai
+            d = abs(new - v[i])
+            if d > dv:
+                dv = d
+            v[i] = new
+            if new > vmax:
+                vmax = new
+        res = dv / vmax
+        if not (vmax < BLOWUP_LIMIT):
+            return it + 1, res, BLOWUP
+        if res < tol:
+            return it + 1, res, CONVERGED
+    return max_iter, res, MAX_ITER
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def mu_max(J, lam_k, beta, v, shift, n_power, parallel):
+    """Largest |eigenvalue| of U^(1/2) (diag(lam_k - shift) - J) U^(1/2), U = diag(beta v),
+    by power iteration (``shift`` = V/beta for the paper variant, 0 for TAP)."""
+    n = J.shape[0]
+    u = np.sqrt(beta * v)
+    x = np.ones(n) / np.sqrt(n)
+    y = np.empty(n)
+    Jx = np.empty(n)
+    dummy = np.empty(n)
+    zero = np.zeros(n)
+    mu = 0.0
+    for _ in range(n_power):
+        for i in range(n):
+            y[i] = u[i] * x[i]
+        if parallel:
+            _row_sums_parallel(J, y, zero, Jx, dummy)
+        else:
+            _row_sums(J, y, zero, Jx, dummy)
+        norm = 0.0
+        for i in range(n):
+            y[i] = u[i] * ((lam_k[i] - shift[i]) * y[i] - Jx[i])
+            norm += y[i] * y[i]
+        norm = np.sqrt(norm)
+        if norm == 0.0:
+            return 0.0
+        change = abs(norm - mu)
+        mu = norm
+        for i in range(n):
+            x[i] = y[i] / norm
+        if change < 1e-9 * mu:
+            break
+    return mu
