@@ -1,16 +1,25 @@
-"""Observables of trained or inferred weights (SPEC section 5).
+"""Observables (SPEC section 5).
 
-Contrast ratio, test error and the large-P theory curve. (Hessian spectra, coupling
-statistics, fits, resampling, KL divergences and the energy landscape are added beside.)
+Contrast ratio, test error and the large-P theory curve; Hessian spectra and zero modes;
+coupling and field statistics per block (streaming histograms and moments), Gaussian and
+Gaussian-mixture fits, fitted-distribution resampling and KL divergences; the energy
+landscape (t-SNE embedding and RBF-interpolated surface).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_array, check_choice, check_positive_int
+from dataclasses import dataclass, field
 
-__all__ = ["contrast_ratio", "test_error", "theory_test_error", "theory_w11_scale"]
+from ._validate import (as_generator, check_array, check_choice, check_nonnegative,
+                        check_positive, check_positive_int)
+from .spin import BLOCKS
+
+__all__ = ["contrast_ratio", "test_error", "theory_test_error", "theory_w11_scale",
+           "hessian_spectrum", "spectral_density", "zero_mode_fraction", "BlockStatistics",
+           "block_statistics", "BlockFit", "fit_blocks", "resample_model", "kl_divergence",
+           "Landscape", "energy_landscape", "block_values"]
 
 
 def contrast_ratio(W, block: str = "full") -> float:
@@ -83,3 +92,471 @@ def theory_w11_scale(N, D) -> float:
     N = check_positive_int("N", N)
     D = check_positive_int("D", D)
     return N / (N + D + 1.0)
+
+
+# -- Hessian ------------------------------------------------------------------------------
+
+def _check_model(model):
+    from .spin import SpinModel
+
+    if not isinstance(model, SpinModel):
+        raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
+    return model
+
+
+def hessian_spectrum(model) -> np.ndarray:
+    """Eigenvalues (ascending, n_spins of them) of the loss Hessian ``Q + lam I``.
+
+    The Hessian of L is constant in W (appendix E). Computed by ``eigvalsh`` on Q directly.
+    """
+    model = _check_model(model)
+    return np.linalg.eigvalsh(model.Q) + model.lam
+
+
+@dataclass
+class SpectralDensity:
+    """Histogram estimate of an eigenvalue density: ``density`` integrates to 1."""
+
+    centres: np.ndarray
+    density: np.ndarray
+    edges: np.ndarray
+
+
+def spectral_density(eigenvalues, bins=50, range=None) -> SpectralDensity:
+    """Eigenvalue spectral density as a normalised histogram.
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (n,) or (n_samples, n)
+        Pooled over all rows.
+    bins : int or array_like of edges
+    range : (float, float), optional
+    """
+    eig = check_array("eigenvalues", eigenvalues).ravel()
+    if eig.size == 0:
+        raise ValueError("eigenvalues must not be empty")
+    if np.ndim(bins) == 0:
+        check_positive_int("bins", bins)
+    density, edges = np.histogram(eig, bins=bins, range=range, density=True)
+    return SpectralDensity(0.5 * (edges[1:] + edges[:-1]), density, edges)
+
+
+def zero_mode_fraction(model, rtol=1e-10, count="active", atol=None) -> float:
+    """Fraction of zero modes of the Hessian (eigenvalues of Q; lam ignored).
+
+    An eigenvalue is zero when ``|e| < atol`` if ``atol`` is given (the paper's inset used
+    1e-5), else ``|e| < rtol * max(e)``. ``count="active"`` divides by n_spins;
+    ``count="all"`` adds the D+1 inert weights of the last column (zero modes too) and
+    divides by (D+1)^2, as the paper's Fig. S5 inset does (floor 1/(D+1)). For generic data
+    the number of zero modes of Q is ``max(0, n_spins - P)``.
+    """
+    model = _check_model(model)
+    rtol = check_positive("rtol", rtol)
+    count = check_choice("count", count, ("active", "all"))
+    eig = np.linalg.eigvalsh(model.Q)
+    tol = check_positive("atol", atol) if atol is not None else rtol * max(float(eig[-1]), 0.0)
+    zeros = int(np.sum(np.abs(eig) <= tol))
+    if count == "active":
+        return zeros / model.n_spins
+    return (zeros + model.D + 1) / (model.D + 1) ** 2
+
+
+# -- coupling statistics ----------------------------------------------------------------------
+
+def block_values(model) -> dict:
+    """Non-zero entries of each block (SPEC 3): J1 and J3 off-diagonal, J2 in both
+    orientations (the W11-W21 block and its transpose), h1, h2."""
+    b = model.blocks()
+    out = {}
+    for name in ("J1", "J3"):
+        M = b[name]
+        vals = M[~np.eye(M.shape[0], dtype=bool)]
+        out[name] = vals
+    out["J2"] = np.concatenate([b["J2"].ravel(), b["J2"].T.ravel()])
+    out["h1"], out["h2"] = b["h1"], b["h2"]
+    return {k: v[v != 0.0] for k, v in out.items()}
+
+
+@dataclass
+class BlockStatistics:
+    """Streaming per-block statistics: histogram counts on fixed edges and power sums.
+
+    Update model by model (:meth:`add_model`) or from raw samples (:meth:`add_values`);
+    merge two with :meth:`merge`. Values outside the edges are counted in ``outside`` (they
+    still enter the moments), never dropped silently.
+
+    Attributes
+    ----------
+    edges : dict block -> ndarray (n_bins + 1,)
+    counts : dict block -> ndarray (n_bins,) of int64
+    sums : dict block -> ndarray (5,)   sum of x^0..x^4
+    outside : dict block -> int
+    n_models : int
+    D : int or None
+    """
+
+    edges: dict
+    counts: dict = field(default_factory=dict)
+    sums: dict = field(default_factory=dict)
+    outside: dict = field(default_factory=dict)
+    n_models: int = 0
+    D: int | None = None
+
+    def __post_init__(self):
+        for name, e in self.edges.items():
+            self.edges[name] = check_array(f"edges[{name}]", e, ndim=1)
+            if self.edges[name].size < 2 or np.any(np.diff(self.edges[name]) <= 0):
+                raise ValueError(f"edges[{name}] must be increasing with at least 2 entries")
+            self.counts.setdefault(name, np.zeros(self.edges[name].size - 1, dtype=np.int64))
+            self.sums.setdefault(name, np.zeros(5))
+            self.outside.setdefault(name, 0)
+
+    @property
+    def blocks(self):
+        return tuple(self.edges)
+
+    def add_values(self, name, values):
+        """Add raw samples of block ``name``."""
+        x = check_array("values", values).ravel()
+        e = self.edges[name]
+        self.counts[name] += np.histogram(x, bins=e)[0]
+        self.outside[name] += int(np.sum((x < e[0]) | (x > e[-1])))
+        p = np.ones_like(x)
+        for k in range(5):
+            self.sums[name][k] += p.sum()
+            p = p * x
+        return self
+
+    def add_model(self, model):
+        """Add the non-zero block entries of one SpinModel."""
+        if self.D is None:
+            self.D = model.D
+        elif self.D != model.D:
+            raise ValueError(f"model.D={model.D} differs from these statistics' D={self.D}")
+        for name, vals in block_values(model).items():
+            if name in self.edges:
+                self.add_values(name, vals)
+        self.n_models += 1
+        return self
+
+    def merge(self, other):
+        """A new BlockStatistics pooling ``self`` and ``other`` (same edges)."""
+        for name in self.edges:
+            if not np.array_equal(self.edges[name], other.edges[name]):
+                raise ValueError(f"edges of block {name} differ: cannot merge")
+        out = BlockStatistics({k: v.copy() for k, v in self.edges.items()}, D=self.D)
+        for name in self.edges:
+            out.counts[name] = self.counts[name] + other.counts[name]
+            out.sums[name] = self.sums[name] + other.sums[name]
+            out.outside[name] = self.outside[name] + other.outside[name]
+        out.n_models = self.n_models + other.n_models
+        return out
+
+    # moments from the power sums (central moments by binomial expansion)
+    def n(self, name):
+        return int(self.sums[name][0])
+
+    def mean(self, name):
+        s = self.sums[name]
+        return s[1] / s[0]
+
+    def _central(self, name):
+        s = self.sums[name]
+        n = s[0]
+        m = s[1] / n
+        r2, r3, r4 = s[2] / n, s[3] / n, s[4] / n
+        c2 = r2 - m * m
+        c3 = r3 - 3 * m * r2 + 2 * m ** 3
+        c4 = r4 - 4 * m * r3 + 6 * m * m * r2 - 3 * m ** 4
+        return c2, c3, c4
+
+    def var(self, name):
+        return self._central(name)[0]
+
+    def skewness(self, name):
+        c2, c3, _ = self._central(name)
+        return c3 / c2 ** 1.5
+
+    def excess_kurtosis(self, name):
+        c2, _, c4 = self._central(name)
+        return c4 / (c2 * c2) - 3.0
+
+    def density(self, name):
+        """Histogram normalised to a probability density over the binned samples."""
+        c = self.counts[name].astype(float)
+        return c / (c.sum() * np.diff(self.edges[name]))
+
+    def centres(self, name):
+        e = self.edges[name]
+        return 0.5 * (e[1:] + e[:-1])
+
+    @classmethod
+    def from_samples(cls, samples: dict, bins=200, range=None):
+        """Statistics of raw samples per block (``samples``: name -> array)."""
+        edges = {}
+        for name, x in samples.items():
+            x = check_array(f"samples[{name}]", x).ravel()
+            lo, hi = (float(x.min()), float(x.max())) if range is None else range
+            edges[name] = np.linspace(lo, hi, check_positive_int("bins", bins) + 1)
+        stats = cls(edges)
+        for name, x in samples.items():
+            stats.add_values(name, x)
+        return stats
+
+
+def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> BlockStatistics:
+    """Per-block statistics of J and h pooled over one or many models (paper Fig. 1c).
+
+    Parameters
+    ----------
+    models_or_model : SpinModel or iterable of SpinModel
+        Consumed one at a time (a generator keeps one model in memory).
+    bins : int or dict block -> edges
+        With an int, each block's edges span +-max(2 max|x|, 8 std) of the first model's
+        entries (symmetric, so pooled histograms share bins); later values outside are
+        counted in ``outside`` and still enter the moments.
+    range : dict block -> (lo, hi), optional
+        Explicit ranges for integer ``bins``.
+    """
+    from .spin import SpinModel
+
+    it = iter([models_or_model]) if isinstance(models_or_model, SpinModel) else iter(models_or_model)
+    try:
+        first = _check_model(next(it))
+    except StopIteration:
+        raise ValueError("models_or_model must contain at least one SpinModel") from None
+    if isinstance(bins, dict):
+        edges = {k: np.asarray(v, dtype=float) for k, v in bins.items()}
+    else:
+        nb = check_positive_int("bins", bins)
+        vals = block_values(first)
+        edges = {}
+        for name in blocks:
+            if range is not None and name in range:
+                lo, hi = range[name]
+            else:
+                x = vals[name]
+                a = max(2.0 * float(np.abs(x).max()), 8.0 * float(x.std())) if x.size else 1.0
+                lo, hi = -a, a
+            edges[name] = np.linspace(lo, hi, nb + 1)
+    stats = BlockStatistics(edges)
+    stats.add_model(first)
+    for model in it:
+        stats.add_model(_check_model(model))
+    return stats
+
+
+# -- fits ------------------------------------------------------------------------------------
+
+@dataclass
+class BlockFit:
+    """A one-dimensional Gaussian mixture fitted to one block.
+
+    ``kind`` "gaussian" has one component. ``loglik`` is the log-likelihood of the binned
+    data (counts at bin centres); ``bic`` = -2 loglik + (3k - 1) log n.
+    """
+
+    kind: str
+    weights: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+    loglik: float
+    bic: float
+
+    def pdf(self, x):
+        x = np.asarray(x, dtype=float)[..., None]
+        comp = np.exp(-0.5 * ((x - self.means) / self.stds) ** 2) / (np.sqrt(2 * np.pi) * self.stds)
+        return (comp * self.weights).sum(axis=-1)
+
+    def sample(self, size, rng):
+        k = rng.choice(self.weights.size, size=size, p=self.weights)
+        return self.means[k] + self.stds[k] * rng.standard_normal(size)
+
+
+def _binned_loglik(x, w, weights, means, stds):
+    comp = np.exp(-0.5 * ((x[:, None] - means) / stds) ** 2) / (np.sqrt(2 * np.pi) * stds)
+    dens = np.maximum((comp * weights).sum(axis=1), 1e-300)
+    return float(np.sum(w * np.log(dens))), comp * weights / dens[:, None]
+
+
+def _em(x, w, k, rng, n_iter=500, tol=1e-10):
+    n = w.sum()
+    mean = np.sum(w * x) / n
+    sd = np.sqrt(np.sum(w * (x - mean) ** 2) / n)
+    # initial components at weighted quantiles, deterministic
+    cdf = np.cumsum(w) / n
+    means = np.interp((np.arange(k) + 0.5) / k, cdf, x)
+    stds = np.full(k, sd / np.sqrt(k) + 1e-12)
+    weights = np.full(k, 1.0 / k)
+    floor = 1e-3 * sd + 1e-300
+    ll_old = -np.inf
+    for _ in range(n_iter):
+        ll, resp = _binned_loglik(x, w, weights, means, stds)
+        r = resp * w[:, None]
+        nk = r.sum(axis=0) + 1e-300
+        weights = nk / n
+        means = (r * x[:, None]).sum(axis=0) / nk
+        stds = np.sqrt((r * (x[:, None] - means) ** 2).sum(axis=0) / nk)
+        stds = np.maximum(stds, floor)
+        if abs(ll - ll_old) < tol * max(1.0, abs(ll)):
+            break
+        ll_old = ll
+    ll, _ = _binned_loglik(x, w, weights, means, stds)
+    order = np.argsort(means)
+    return weights[order], means[order], stds[order], ll
+
+
+def fit_blocks(stats: BlockStatistics, kind="gaussian", max_components=4) -> dict:
+    """Fit each block's distribution (paper appendix B.2).
+
+    ``kind="gaussian"``: mean and standard deviation from the exact moments.
+    ``kind="mixture"``: Gaussian mixtures with 1..``max_components`` components fitted by
+    EM to the binned counts (bin centres weighted by counts); the number of components is
+    chosen by BIC.
+
+    Returns
+    -------
+    dict block -> BlockFit
+    """
+    kind = check_choice("kind", kind, ("gaussian", "mixture"))
+    max_components = check_positive_int("max_components", max_components)
+    fits = {}
+    for name in stats.blocks:
+        x = stats.centres(name)
+        w = stats.counts[name].astype(float)
+        n = w.sum()
+        if n == 0:
+            raise ValueError(f"block {name} has no samples to fit")
+        if kind == "gaussian":
+            weights, means, stds = np.ones(1), np.array([stats.mean(name)]), np.array([np.sqrt(stats.var(name))])
+            ll, _ = _binned_loglik(x, w, weights, means, stds)
+            fits[name] = BlockFit("gaussian", weights, means, stds, ll, -2 * ll + 2 * np.log(n))
+            continue
+        best = None
+        for k in range(1, max_components + 1):
+            weights, means, stds, ll = _em(x, w, k, None)
+            bic = -2 * ll + (3 * k - 1) * np.log(n)
+            if best is None or bic < best.bic:
+                best = BlockFit("mixture", weights, means, stds, ll, bic)
+        fits[name] = best
+    return fits
+
+
+def resample_model(model, fit: dict, seed=0, lam_k=None):
+    """A spin model whose J and h are drawn entrywise from fitted block distributions.
+
+    Keeps the block layout (J1 W11-W11, J2 W11-W21, J3 W21-W21, h1, h2), symmetry and zero
+    diagonal; ``lam_k`` is kept from the data model (``Q_kk + lam``, as in the paper's
+    Fig. S3) unless given. Returns a :class:`~sgphys.spin.SpinModel` (built from couplings,
+    without features) that every solver accepts.
+
+    Parameters
+    ----------
+    model : SpinModel
+        Supplies D, lam and (by default) lam_k.
+    fit : dict block -> BlockFit
+        From :func:`fit_blocks`.
+    seed : int, SeedSequence or Generator
+    lam_k : array_like, shape (n_spins,), optional
+    """
+    from .spin import SpinModel
+
+    model = _check_model(model)
+    missing = [b for b in BLOCKS if b not in fit]
+    if missing:
+        raise ValueError(f"fit is missing blocks {missing}")
+    rng = as_generator(seed)
+    D, n = model.D, model.n_spins
+    d2 = D * D
+    J = np.zeros((n, n))
+    iu1 = np.triu_indices(d2, 1)
+    J1 = np.zeros((d2, d2))
+    J1[iu1] = fit["J1"].sample(iu1[0].size, rng)
+    J[:d2, :d2] = J1 + J1.T
+    J2 = fit["J2"].sample(d2 * D, rng).reshape(d2, D)
+    J[:d2, d2:] = J2
+    J[d2:, :d2] = J2.T
+    iu3 = np.triu_indices(D, 1)
+    J3 = np.zeros((D, D))
+    J3[iu3] = fit["J3"].sample(iu3[0].size, rng)
+    J[d2:, d2:] = J3 + J3.T
+    h = np.concatenate([fit["h1"].sample(d2, rng), fit["h2"].sample(D, rng)])
+    lk = model.lam_k if lam_k is None else check_array("lam_k", lam_k, shape=(n,))
+    return SpinModel.from_couplings(J, h, lk, D, lam=model.lam)
+
+
+def kl_divergence(stats_a: BlockStatistics, stats_b: BlockStatistics, alpha=0.5) -> dict:
+    """Per-block KL divergence ``KL(a || b)`` between binned distributions (Fig. S2).
+
+    Both statistics must share each block's edges. Empty bins are smoothed by adding
+    ``alpha`` pseudo-counts to every bin of both histograms (Jeffreys' add-half rule by
+    default), so the divergence is finite; the bin width cancels in the ratio.
+
+    Returns
+    -------
+    dict block -> float (nats)
+    """
+    alpha = check_nonnegative("alpha", alpha)
+    out = {}
+    for name in stats_a.blocks:
+        if name not in stats_b.edges or not np.array_equal(stats_a.edges[name], stats_b.edges[name]):
+            raise ValueError(f"block {name}: the two statistics must share bin edges")
+        pa = stats_a.counts[name] + alpha
+        pb = stats_b.counts[name] + alpha
+        if pa.sum() == 0 or pb.sum() == 0:
+            raise ValueError(f"block {name} is empty")
+        pa = pa / pa.sum()
+        pb = pb / pb.sum()
+        mask = pa > 0
+        if np.any(pb[mask] == 0):
+            out[name] = float("inf")
+        else:
+            out[name] = float(np.sum(pa[mask] * np.log(pa[mask] / pb[mask])))
+    return out
+
+
+# -- energy landscape --------------------------------------------------------------------------
+
+@dataclass
+class Landscape:
+    """Sampled energies, their 2-D t-SNE embedding and an interpolated surface (Fig. 3)."""
+
+    energy: np.ndarray      # (n_samples,)
+    embedding: np.ndarray   # (n_samples, 2)
+    grid_x: np.ndarray      # (grid,)
+    grid_y: np.ndarray      # (grid,)
+    surface: np.ndarray     # (grid, grid), surface[iy, ix]
+
+
+def energy_landscape(model, n_samples=1000, seed=0, grid=80, perplexity=30.0) -> Landscape:
+    """Energy landscape of paper Fig. 3.
+
+    Samples ``n_samples`` spin vectors with entries ``N(0, 1)``, computes E (Eq. 5), embeds
+    the samples in 2-D by t-SNE (scikit-learn, optional extra ``landscape``) and
+    interpolates E on a ``grid`` x ``grid`` mesh by radial basis functions with the linear
+    kernel (scipy ``RBFInterpolator``).
+    """
+    from scipy.interpolate import RBFInterpolator
+
+    try:
+        from sklearn.manifold import TSNE
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("energy_landscape needs scikit-learn: pip install 'sgphys[landscape]'") from exc
+    model = _check_model(model)
+    n_samples = check_positive_int("n_samples", n_samples)
+    if n_samples < 5:
+        raise ValueError(f"n_samples must be at least 5, got {n_samples}")
+    grid = check_positive_int("grid", grid)
+    perplexity = check_positive("perplexity", perplexity)
+    rng = as_generator(seed)
+    S = rng.standard_normal((n_samples, model.n_spins))
+    E = model.energy(S)
+    state = int(rng.integers(0, 2**31 - 1))
+    tsne = TSNE(n_components=2, perplexity=min(perplexity, (n_samples - 1) / 3.0),
+                init="pca", random_state=state)
+    Y = tsne.fit_transform(S)
+    gx = np.linspace(Y[:, 0].min(), Y[:, 0].max(), grid)
+    gy = np.linspace(Y[:, 1].min(), Y[:, 1].max(), grid)
+    XX, YY = np.meshgrid(gx, gy)
+    surf = RBFInterpolator(Y, E, kernel="linear")(np.column_stack([XX.ravel(), YY.ravel()]))
+    return Landscape(E, Y, gx, gy, surf.reshape(grid, grid))
