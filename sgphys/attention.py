@@ -1,19 +1,37 @@
-"""Forward passes of the attention architectures (SPEC section 2 and 6).
+"""Forward passes and hand-written gradients of the attention architectures (SPEC 2, 6).
 
-The merged simplified linear attention (``sla``) of the main text::
+Every architecture reads out the prediction for the query at ``[D, N]`` (``tf`` through a
+linear readout of the query column). Shapes: ``Z (B, D+1, N+1)``, ``y (B,)``.
 
-    F(Z) = (1/N) Z Z^T W Z,        yhat = F(Z)[D, N]
+=====  ========================================================================
+sla    merged ``F = (1/N) Z Z^T W Z`` (``W (D+1, D+1)``, last column inert);
+       separated ``W = W_K^T W_Q`` (two (D+1, D+1) factors, paper Eq. S2)
+fla    ``F = (1/N) W_V Z Z^T W_K^T W_Q Z`` (trainable value matrix, Eq. S39)
+sa     ``F = W_V Z softmax((W_K Z)^T (W_Q Z) / sqrt(d_k))``, softmax over the keys (all
+       N+1 columns, the query's own column included, as in standard self-attention)
+tf     ``sa`` with residual, two-layer ReLU feed-forward (width ``hidden``) with residual,
+       linear readout of the query column (Eqs. S41-S42)
+mhla   ``heads`` copies of ``fla``, outputs concatenated and read out linearly; only the
+       readout row producing ``[D, N]`` matters, stored as ``R (heads, D+1)``
+=====  ========================================================================
 
-Only ``W[:, :D]`` matters (the last column of Z is ``[x_q; 0]``).
+Each architecture in :data:`ARCHITECTURES` provides ``init(D, rng, **hp) -> params``,
+``forward(params, data) -> yhat`` and ``grad(params, data, y) -> (data_loss, grads)`` where
+``data_loss = (1/(2B)) sum (yhat - y)^2`` and ``data`` is :func:`prepare` (Z plus cached
+products). Weight decay is added by the trainer.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from ._validate import check_array
 
-__all__ = ["predict_merged"]
+__all__ = ["predict_merged", "ARCHITECTURES", "Architecture", "prepare", "forward"]
 
 
 def predict_merged(W, Z) -> np.ndarray:
@@ -37,3 +55,283 @@ def predict_merged(W, Z) -> np.ndarray:
     # row D of Z Z^T: r_i = sum_n Z[D, n] Z[i, n]  (Z[D, N] = 0 masks the query)
     r = np.matmul(Z[:, :, :N], Z[:, Dp1 - 1, :N, None])[:, :, 0]
     return np.einsum("pi,pi->p", r @ W, Z[:, :, N]) / N
+
+
+@dataclass
+class Batch:
+    """Input matrices with the products every architecture reuses."""
+
+    Z: np.ndarray            # (B, D+1, N+1)
+    xq: np.ndarray           # (B, D+1) query column [x_q; 0]
+    _C: np.ndarray | None = None
+
+    @property
+    def N(self):
+        return self.Z.shape[2] - 1
+
+    @property
+    def D(self):
+        return self.Z.shape[1] - 1
+
+    @property
+    def C(self):
+        """Z Z^T, shape (B, D+1, D+1), computed once."""
+        if self._C is None:
+            self._C = np.matmul(self.Z, self.Z.transpose(0, 2, 1))
+        return self._C
+
+    def take(self, idx):
+        return Batch(self.Z[idx], self.xq[idx], None if self._C is None else self._C[idx])
+
+
+def prepare(Z) -> Batch:
+    Z = np.ascontiguousarray(Z, dtype=np.float64)
+    return Batch(Z, np.ascontiguousarray(Z[:, :, -1]))
+
+
+def _normal(rng, shape, D):
+    return rng.standard_normal(shape) * math.sqrt(1.0 / (D + 1))
+
+
+# -- sla ------------------------------------------------------------------------------------
+
+def _sla_merged_W(params):
+    return params["W"]
+
+
+def _sla_W(params):
+    if "W" in params:
+        return params["W"]
+    return params["W_K"].T @ params["W_Q"]
+
+
+def _sla_features_grad(W, data, y):
+    """Prediction and dL/dW of the merged form for any W (B, D+1, D+1)."""
+    N, D = data.N, data.D
+    Z = data.Z
+    r = np.matmul(Z[:, :, :N], Z[:, D, :N, None])[:, :, 0]          # (B, D+1)
+    yhat = np.einsum("bi,bi->b", r @ W, data.xq) / N
+    res = yhat - y
+    B = y.shape[0]
+    G = ((res / B)[:, None] * r).T @ data.xq / N                     # (D+1, D+1)
+    G[:, D] = 0.0
+    return 0.5 * float(res @ res) / B, G
+
+
+def _sla_init(D, rng, scheme="merged", **_):
+    if scheme == "merged":
+        W = _normal(rng, (D + 1, D + 1), D)
+        W[:, D] = 0.0
+        return {"W": W}
+    return {"W_K": _normal(rng, (D + 1, D + 1), D), "W_Q": _normal(rng, (D + 1, D + 1), D)}
+
+
+def _sla_forward(params, data):
+    W = _sla_W(params)
+    r = np.matmul(data.Z[:, :, :data.N], data.Z[:, data.D, :data.N, None])[:, :, 0]
+    return np.einsum("bi,bi->b", r @ W, data.xq) / data.N
+
+
+def _sla_grad(params, data, y):
+    loss, G = _sla_features_grad(_sla_W(params), data, y)
+    return loss, sla_chain(params, G)
+
+
+def sla_chain(params, G):
+    """Gradients of the parameters given dL/dW = G (merged, or separated W = W_K^T W_Q)."""
+    if "W" in params:
+        return {"W": G}
+    return {"W_K": params["W_Q"] @ G.T, "W_Q": params["W_K"] @ G}
+
+
+# -- fla / mhla ------------------------------------------------------------------------------
+
+def _mh_forward_parts(WV, WK, WQ, R, data):
+    """Per-head pieces: u_h = W_V^h^T R_h, W^h = W_K^h^T W_Q^h, Cu, Wx, y_h."""
+    N = data.N
+    out = []
+    for h in range(WV.shape[0]):
+        u = WV[h].T @ R[h]
+        W = WK[h].T @ WQ[h]
+        Cu = data.C @ u                                  # (B, D+1), C symmetric
+        Wx = data.xq @ W.T                               # (B, D+1)
+        out.append((u, W, Cu, Wx, np.einsum("bi,bi->b", Cu, Wx) / N))
+    return out
+
+
+def _mh_grad(WV, WK, WQ, R, data, y):
+    parts = _mh_forward_parts(WV, WK, WQ, R, data)
+    yhat = sum(p[4] for p in parts)
+    res = yhat - y
+    B, N = y.shape[0], data.N
+    g = res / B
+    grads = {k: np.zeros_like(v) for k, v in (("W_V", WV), ("W_K", WK), ("W_Q", WQ), ("R", R))}
+    for h, (u, W, Cu, Wx, _) in enumerate(parts):
+        dW = (g[:, None] * Cu).T @ data.xq / N                         # (D+1, D+1)
+        du = g @ np.matmul(data.C, Wx[:, :, None])[:, :, 0] / N         # (D+1,)
+        grads["W_K"][h] = WQ[h] @ dW.T
+        grads["W_Q"][h] = WK[h] @ dW
+        grads["R"][h] = WV[h] @ du
+        grads["W_V"][h] = np.outer(R[h], du)
+    return 0.5 * float(res @ res) / B, grads, yhat
+
+
+def _fla_readout(D):
+    R = np.zeros((1, D + 1))
+    R[0, D] = 1.0
+    return R
+
+
+def _fla_init(D, rng, **_):
+    return {k: _normal(rng, (D + 1, D + 1), D) for k in ("W_V", "W_K", "W_Q")}
+
+
+def _fla_forward(params, data):
+    parts = _mh_forward_parts(params["W_V"][None], params["W_K"][None], params["W_Q"][None],
+                              _fla_readout(data.D), data)
+    return parts[0][4]
+
+
+def _fla_grad(params, data, y):
+    loss, g, _ = _mh_grad(params["W_V"][None], params["W_K"][None], params["W_Q"][None],
+                          _fla_readout(data.D), data, y)
+    return loss, {k: g[k][0] for k in ("W_V", "W_K", "W_Q")}
+
+
+def _mhla_init(D, rng, heads=1, **_):
+    return {"W_V": _normal(rng, (heads, D + 1, D + 1), D),
+            "W_K": _normal(rng, (heads, D + 1, D + 1), D),
+            "W_Q": _normal(rng, (heads, D + 1, D + 1), D),
+            "R": _normal(rng, (heads, D + 1), D)}
+
+
+def _mhla_forward(params, data):
+    parts = _mh_forward_parts(params["W_V"], params["W_K"], params["W_Q"], params["R"], data)
+    return sum(p[4] for p in parts)
+
+
+def _mhla_grad(params, data, y):
+    loss, g, _ = _mh_grad(params["W_V"], params["W_K"], params["W_Q"], params["R"], data, y)
+    return loss, g
+
+
+# -- sa / tf ----------------------------------------------------------------------------------
+
+def _attention_weights(WK, WQ, data):
+    dk = WK.shape[0]
+    K = np.matmul(WK, data.Z)                          # (B, dk, N+1)
+    q = data.xq @ WQ.T                                 # (B, dk)
+    s = np.einsum("bkn,bk->bn", K, q) / math.sqrt(dk)
+    s -= s.max(axis=1, keepdims=True)
+    a = np.exp(s)
+    a /= a.sum(axis=1, keepdims=True)
+    return K, q, a
+
+
+def _score_grads(WK, K, q, ds, data):
+    """dL/dW_K and dL/dW_Q given dL/ds (B, N+1)."""
+    c = 1.0 / math.sqrt(WK.shape[0])
+    zg = np.einsum("bdn,bn->bd", data.Z, ds)
+    kg = np.einsum("bkn,bn->bk", K, ds)
+    return c * q.T @ zg, c * kg.T @ data.xq
+
+
+def _sa_init(D, rng, d_k=None, **_):
+    dk = d_k or D + 1
+    return {"W_V": _normal(rng, (D + 1, D + 1), D), "W_K": _normal(rng, (dk, D + 1), D),
+            "W_Q": _normal(rng, (dk, D + 1), D)}
+
+
+def _sa_forward(params, data):
+    _, _, a = _attention_weights(params["W_K"], params["W_Q"], data)
+    v = np.einsum("d,bdn->bn", params["W_V"][data.D], data.Z)
+    return np.einsum("bn,bn->b", a, v)
+
+
+def _sa_grad(params, data, y):
+    D = data.D
+    K, q, a = _attention_weights(params["W_K"], params["W_Q"], data)
+    v = np.einsum("d,bdn->bn", params["W_V"][D], data.Z)
+    yhat = np.einsum("bn,bn->b", a, v)
+    res = yhat - y
+    B = y.shape[0]
+    g = res / B
+    dWV = np.zeros_like(params["W_V"])
+    dWV[D] = np.einsum("bn,bdn->d", g[:, None] * a, data.Z)
+    ds = g[:, None] * a * (v - yhat[:, None])
+    dWK, dWQ = _score_grads(params["W_K"], K, q, ds, data)
+    return 0.5 * float(res @ res) / B, {"W_V": dWV, "W_K": dWK, "W_Q": dWQ}
+
+
+def _tf_init(D, rng, d_k=None, hidden=None, **_):
+    p = _sa_init(D, rng, d_k=d_k)
+    hd = hidden or 4 * (D + 1)
+    p.update(W1=_normal(rng, (hd, D + 1), D), b1=np.zeros(hd), W2=_normal(rng, (D + 1, hd), D),
+             b2=np.zeros(D + 1), w_out=_normal(rng, (D + 1,), D), b_out=np.zeros(1))
+    return p
+
+
+def _tf_parts(params, data):
+    K, q, a = _attention_weights(params["W_K"], params["W_Q"], data)
+    za = np.einsum("bdn,bn->bd", data.Z, a)
+    h1 = data.xq + za @ params["W_V"].T
+    pre = h1 @ params["W1"].T + params["b1"]
+    act = np.maximum(pre, 0.0)
+    h2 = h1 + act @ params["W2"].T + params["b2"]
+    yhat = h2 @ params["w_out"] + params["b_out"][0]
+    return K, q, a, za, h1, pre, act, h2, yhat
+
+
+def _tf_forward(params, data):
+    return _tf_parts(params, data)[-1]
+
+
+def _tf_grad(params, data, y):
+    K, q, a, za, h1, pre, act, h2, yhat = _tf_parts(params, data)
+    res = yhat - y
+    B = y.shape[0]
+    g = res / B
+    gr = {}
+    gr["w_out"] = h2.T @ g
+    gr["b_out"] = np.array([g.sum()])
+    dh2 = g[:, None] * params["w_out"][None, :]
+    gr["W2"] = dh2.T @ act
+    gr["b2"] = dh2.sum(axis=0)
+    dpre = (dh2 @ params["W2"]) * (pre > 0)
+    gr["W1"] = dpre.T @ h1
+    gr["b1"] = dpre.sum(axis=0)
+    dh1 = dh2 + dpre @ params["W1"]
+    gr["W_V"] = dh1.T @ za
+    dza = dh1 @ params["W_V"]
+    da = np.einsum("bdn,bd->bn", data.Z, dza)
+    ds = a * (da - np.sum(a * da, axis=1, keepdims=True))
+    gr["W_K"], gr["W_Q"] = _score_grads(params["W_K"], K, q, ds, data)
+    return 0.5 * float(res @ res) / B, gr
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Registry entry: parameter initialisation, forward pass and gradient."""
+
+    name: str
+    init: Callable
+    forward: Callable
+    grad: Callable
+    decayed: tuple | None = None   # parameter names under weight decay (None: all)
+
+
+ARCHITECTURES = {
+    "sla": Architecture("sla", _sla_init, _sla_forward, _sla_grad),
+    "fla": Architecture("fla", _fla_init, _fla_forward, _fla_grad),
+    "sa": Architecture("sa", _sa_init, _sa_forward, _sa_grad),
+    "tf": Architecture("tf", _tf_init, _tf_forward, _tf_grad),
+    "mhla": Architecture("mhla", _mhla_init, _mhla_forward, _mhla_grad),
+}
+
+
+def forward(params, Z, arch) -> np.ndarray:
+    """Predictions ``(B,)`` of architecture ``arch`` with parameters ``params``."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}")
+    Z = check_array("Z", Z, ndim=3)
+    return ARCHITECTURES[arch].forward(params, prepare(Z))
