@@ -1,0 +1,263 @@
+"""Experiments: one module per paper figure, registered by name (SPEC section 7).
+
+Each module defines an :class:`Experiment`: presets (``quick``: under a minute on two
+cores; ``paper``: the paper's parameters), the swept parameters (dimensions of the stored
+Dataset, plus ``seed``), a pure ``point(params, values, streams) -> dict`` and the stored
+variables with their dims, long_name and units. :func:`run_experiment` runs the sweep
+(:mod:`sgphys.sweep`), assembles an ``xarray.Dataset`` and writes it to netCDF
+(:mod:`sgphys.io`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import numbers
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_experiment",
+           "resolve_params", "SOLVERS"]
+
+#: module names of the registered experiments, in paper order
+_MODULES = ("couplings", "weights", "landscape", "phase_diagram", "prompt_length", "separated",
+            "coupling_kl", "resampled", "correlated", "hessian", "architectures")
+
+SOLVERS = ("exact", "tap", "paper", "rbp", "bp")
+
+#: labels of the swept dimensions
+DIM_LABELS = {
+    "D": ("token dimension D", "1"),
+    "N": ("prompt length N", "1"),
+    "P": ("task diversity P (number of training sequences)", "1"),
+    "corr": ("token correlation c", "1"),
+    "alpha": ("data density alpha = P / D^2", "1"),
+    "seed": ("seed index", "1"),
+}
+
+
+@dataclass(frozen=True)
+class Var:
+    """A stored variable: extra dims after (swept dims, seed), labels and kind
+    (``"f"`` float64, ``"i"`` int64, ``"s"`` string)."""
+
+    dims: tuple
+    long_name: str
+    units: str = "1"
+    kind: str = "f"
+
+
+@dataclass
+class Experiment:
+    name: str
+    title: str
+    figure: str
+    presets: dict
+    sweep: tuple
+    point: Callable
+    variables: Callable
+    coords: Callable = field(default=lambda params: {})
+    finalize: Callable | None = None
+
+
+_REGISTRY: dict = {}
+
+
+def list_experiments():
+    """Names of the registered experiments, in the paper's figure order."""
+    return list(_MODULES)
+
+
+def get_experiment(name) -> Experiment:
+    if not isinstance(name, str) or name not in _MODULES:
+        raise ValueError(f"experiment must be one of {list(_MODULES)}, got {name!r}")
+    if name not in _REGISTRY:
+        module = importlib.import_module(f".{name}", __name__)
+        _REGISTRY[name] = module.EXPERIMENT
+    return _REGISTRY[name]
+
+
+def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
+    """The preset's parameters with overrides applied and checked.
+
+    Swept parameters become lists (a scalar override is a one-value sweep); unknown keys
+    and bad values raise ValueError naming the key.
+    """
+    if preset not in exp.presets:
+        raise ValueError(f"preset must be one of {sorted(exp.presets)}, got {preset!r}")
+    params = json.loads(json.dumps(exp.presets[preset]))
+    for key, value in (overrides or {}).items():
+        if key not in params:
+            raise ValueError(f"unknown parameter {key!r} for experiment {exp.name!r}; "
+                             f"known: {sorted(params)}")
+        if key in exp.sweep:
+            value = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+            if not value:
+                raise ValueError(f"{key} must list at least one value")
+        params[key] = value
+    for key in exp.sweep:
+        vals = params[key]
+        if key != "arch" and not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                     for v in vals):
+            raise ValueError(f"{key} must be a list of numbers, got {vals!r}")
+        if key in ("D", "N", "P"):
+            if not all(isinstance(v, numbers.Integral) and v >= 1 for v in vals):
+                raise ValueError(f"{key} must be a list of positive integers, got {vals!r}")
+        if len(set(vals)) != len(vals):
+            raise ValueError(f"{key} has repeated values: {vals!r}")
+    seeds = params.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    if "solvers" in params:
+        solvers = params["solvers"]
+        if isinstance(solvers, str):
+            solvers = params["solvers"] = [solvers]
+        bad = [s for s in solvers if s not in SOLVERS]
+        if bad or not solvers:
+            raise ValueError(f"solvers must be a non-empty list from {list(SOLVERS)}, got {solvers!r}")
+    return params
+
+
+def _assemble(exp, params, points, results):
+    import xarray as xr
+
+    n_seeds = params["seeds"]
+    sweep_shape = tuple(len(params[d]) for d in exp.sweep) + (n_seeds,)
+    base_dims = tuple(exp.sweep) + ("seed",)
+    extra = exp.coords(params)
+    variables = exp.variables(params)
+    arrays = {}
+    for name, var in variables.items():
+        shape = sweep_shape + tuple(len(extra[d][0]) for d in var.dims)
+        if var.kind == "f":
+            arrays[name] = np.full(shape, np.nan)
+        elif var.kind == "i":
+            arrays[name] = np.full(shape, -1, dtype=np.int64)
+        else:
+            arrays[name] = np.full(shape, "", dtype=object)
+    status = np.zeros(sweep_shape, dtype=np.int8)
+    error = np.full(sweep_shape, "", dtype=object)
+    for p, res in zip(points, results):
+        idx = np.unravel_index(p.index, sweep_shape[:-1]) + (p.seed_index,)
+        status[idx] = int(res["__status__"])
+        if status[idx] != 1:
+            error[idx] = str(res["__error__"])
+            continue
+        for name in variables:
+            if name not in res:
+                raise ValueError(f"experiment {exp.name!r}: point result lacks {name!r}")
+            value = res[name]
+            arrays[name][idx] = value.astype(object) if variables[name].kind == "s" else value
+    data_vars = {}
+    for name, var in variables.items():
+        arr = arrays[name].astype(str) if var.kind == "s" else arrays[name]
+        data_vars[name] = (base_dims + tuple(var.dims), arr,
+                           {"long_name": var.long_name, "units": var.units})
+    data_vars["status"] = (base_dims, status, {
+        "long_name": "point status: 1 computed, 0 raised an error (see error)", "units": "1"})
+    data_vars["error"] = (base_dims, error.astype(str), {
+        "long_name": "error message of a failed point (empty if none)", "units": "1"})
+    coords = {}
+    for d in exp.sweep:
+        label, units = DIM_LABELS.get(d, (d, "1"))
+        values = params[d]
+        coords[d] = (d, np.asarray(values, dtype=object if d == "arch" else None).astype(
+            str) if d == "arch" else np.asarray(values), {"long_name": label, "units": units})
+    coords["seed"] = ("seed", np.arange(n_seeds), {"long_name": DIM_LABELS["seed"][0], "units": "1"})
+    for d, (values, long_name, units) in extra.items():
+        vals = np.asarray(values)
+        if vals.dtype.kind in "UO":
+            vals = vals.astype(str)
+        coords[d] = (d, vals, {"long_name": long_name, "units": units})
+    ds = xr.Dataset(data_vars, coords=coords)
+    if exp.finalize is not None:
+        ds = exp.finalize(ds, params)
+    return ds
+
+
+def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, resume=True,
+                   progress=None, **overrides):
+    """Run an experiment's sweep and return its labelled Dataset.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_experiments`.
+    preset : {"quick", "paper", ...}
+        Parameter preset; ``overrides`` use SPEC's parameter names (lists for swept ones,
+        ``seeds`` = number of seeds, ``solvers`` = list of solver names, ``seed`` = the
+        experiment seed).
+    workers : int
+        Process-pool size (or LocalCluster size with ``scheduler="local"``).
+    scheduler : str, optional
+        ``"local"`` or the address of a dask.distributed scheduler.
+    out : path, optional
+        netCDF output. Finished points are kept in ``<out>.partial/`` until the file is
+        written, so an interrupted run resumes where it stopped; a complete file with the
+        same parameters is returned without recomputing.
+    resume : bool
+        False discards finished points of an earlier interrupted run.
+    progress : bool, optional
+        tqdm bar over points; default on only when stderr is a terminal.
+    """
+    import tempfile
+
+    from . import _common  # noqa: F401  (fail early if the package is broken)
+    from .. import io
+    from ..sweep import PointStore, make_points, run_points
+
+    exp = get_experiment(name)
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    params = resolve_params(exp, preset, overrides)
+    experiment_seed = int(params.get("seed", 0))
+    if out is not None:
+        out = os.fspath(out)
+        if resume and os.path.exists(out):
+            try:
+                old = io.load(out)
+            except ValueError:
+                old = None
+            if old is not None and old.attrs.get("parameters") == _params_json(params):
+                return old
+    points = make_points(name, exp.sweep, params, params["seeds"], experiment_seed)
+    tmp = None
+    if out is None:
+        tmp = tempfile.mkdtemp(prefix=f"sgphys-{name}-")
+        store = PointStore(tmp)
+    else:
+        store = PointStore(out + ".partial")
+        if not resume:
+            store.remove()
+            store = PointStore(out + ".partial")
+    try:
+        results = run_points(name, params, points, store, workers=workers, scheduler=scheduler,
+                             progress=progress, experiment_seed=experiment_seed)
+        ds = _assemble(exp, params, points, results)
+        ds.attrs.update(io.provenance(name, preset, params, params.get("solvers", ()),
+                                      params["seeds"], title=exp.title,
+                                      extra={"figure": exp.figure,
+                                             "experiment_seed": experiment_seed,
+                                             "solver_settings": json.dumps(
+                                                 _solver_settings(params), sort_keys=True)}))
+        ds.attrs["parameters"] = _params_json(params)
+        if out is not None:
+            io.save(ds, out)
+            store.remove()
+    finally:
+        if tmp is not None:
+            store.remove()
+    return ds
+
+
+def _params_json(params):
+    return json.dumps(params, sort_keys=True)
+
+
+def _solver_settings(params):
+    from ._common import solver_settings
+
+    return {s: solver_settings(s, params) for s in params.get("solvers", ())}

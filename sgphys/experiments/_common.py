@@ -1,0 +1,120 @@
+"""Helpers shared by the experiment modules: solver runs and their stored fields."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Var
+
+#: variables every solver run stores over the ``solver`` dimension
+SOLVER_VARS = {
+    "converged": Var(("solver",), "solver converged (1) or not (0)", "1", "i"),
+    "n_iter": Var(("solver",), "solver iterations", "1", "i"),
+    "residual": Var(("solver",), "final convergence residual (SPEC 4)", "1"),
+    "reason": Var(("solver",), "why the solver stopped", "1", "s"),
+}
+
+
+def solver_settings(name, params):
+    """Keyword arguments of each solver (the ``paper`` solver is the authors' AMP:
+    no reaction term, damping 0.9, 100 steps, their acceptance rule at tol 1e-6)."""
+    if name == "exact":
+        return {}
+    if name == "paper":
+        return {"variant": "paper", "damping": 0.9, "max_iter": 100, "criterion": "paper",
+                "tol": 1e-6}
+    common = {"damping": params.get("damping", "auto"), "tol": params.get("tol", 1e-10),
+              "max_iter": params.get("max_iter", 10000)}
+    if name == "tap":
+        return {"variant": "tap", **common}
+    if name == "rbp":
+        return common
+    if name == "bp":
+        return {"grid": params.get("grid", 61), "damping": 0.3, "tol": common["tol"],
+                "max_iter": 1000}
+    raise ValueError(f"solver must be one of exact, tap, paper, rbp, bp; got {name!r}")
+
+
+def solve(model, name, params):
+    """Run one solver by name with the experiment's settings; returns Marginals."""
+    import sgphys
+
+    beta = params.get("beta", 100.0)
+    kw = solver_settings(name, params)
+    if name == "exact":
+        return sgphys.solve_exact(model, beta)
+    if name in ("tap", "paper"):
+        return sgphys.solve_amp(model, beta, **kw)
+    if name == "rbp":
+        return sgphys.solve_rbp(model, beta, **kw)
+    return sgphys.solve_bp(model, beta, **kw)
+
+
+def solver_coord(params):
+    return {"solver": (list(params["solvers"]), "solver (exact, tap = TAP-AMP, paper = the "
+                       "authors' AMP, rbp = relaxed BP, bp = full cavity BP)", "1")}
+
+
+def matrix_coords(D):
+    return {"row": (np.arange(D + 1), "weight matrix row", "1"),
+            "col": (np.arange(D + 1), "weight matrix column", "1")}
+
+
+def run_solvers(model, params, test=None, weights=False):
+    """Run every solver in ``params["solvers"]``; per-solver arrays for storage.
+
+    Returns a dict with contrast ratios, test errors (if ``test`` tasks given), the
+    convergence fields and, with ``weights``, the mean and variance matrices.
+    """
+    import sgphys
+
+    solvers = params["solvers"]
+    k = len(solvers)
+    out = {"converged": np.zeros(k, dtype=np.int64), "n_iter": np.zeros(k, dtype=np.int64),
+           "residual": np.full(k, np.nan), "reason": np.array([""] * k, dtype=object),
+           "contrast_ratio": np.full(k, np.nan), "contrast_ratio_w11": np.full(k, np.nan)}
+    if test is not None:
+        out["test_error"] = np.full(k, np.nan)
+    if weights:
+        D = model.D
+        out["mean"] = np.full((k, D + 1, D + 1), np.nan)
+        out["var"] = np.full((k, D + 1, D + 1), np.nan)
+    for i, name in enumerate(solvers):
+        try:
+            r = solve(model, name, params)
+        except ValueError as exc:  # e.g. improper measure for the exact solver
+            out["reason"][i] = f"error: {exc}"
+            continue
+        out["converged"][i] = int(r.converged)
+        out["n_iter"][i] = r.n_iter
+        out["residual"][i] = r.residual
+        out["reason"][i] = r.reason
+        W = r.W
+        if np.any(W):
+            out["contrast_ratio"][i] = sgphys.contrast_ratio(W)
+            if np.any(W[:-1, :-1]):
+                out["contrast_ratio_w11"][i] = sgphys.contrast_ratio(W, block="w11")
+        if test is not None:
+            out["test_error"][i] = sgphys.test_error(W, test)
+        if weights:
+            out["mean"][i] = W
+            out["var"][i] = r.var_matrix
+    out["reason"] = out["reason"].astype(str)
+    return out
+
+
+def solver_vars(test=False, weights=False):
+    v = dict(SOLVER_VARS)
+    v["contrast_ratio"] = Var(("solver",), "contrast ratio of the mean W with I_{D+1} (full matrix)")
+    v["contrast_ratio_w11"] = Var(("solver",), "contrast ratio of the mean W11 with I_D")
+    if test:
+        v["test_error"] = Var(("solver",), "test error of the solver's mean weights on fresh tasks")
+    if weights:
+        v["mean"] = Var(("solver", "row", "col"), "marginal mean weight matrix")
+        v["var"] = Var(("solver", "row", "col"), "marginal variance matrix")
+    return v
+
+
+def with_paper_solver(preset):
+    """The paper preset adds the authors' AMP to the default solvers."""
+    return {**preset, "solvers": ["exact", "tap", "paper"]}

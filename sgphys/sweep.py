@@ -1,0 +1,216 @@
+"""Resumable parameter sweeps (SPEC section 7).
+
+A sweep is the product of an experiment's swept values and the seed indices. Each
+(point, seed index) is keyed by a hash of the experiment, its fixed parameters, the point's
+values, the seed index and the experiment seed; its random streams come from
+``SeedSequence(experiment_seed, spawn_key=(point_index, seed_index))``, spawned into
+training-data, test-data, initialisation and resampling streams, so a result depends only on
+its key, never on the executor or the order.
+
+Finished results are written one file per key, atomically, into a store directory beside
+the output (``<out>.partial/``); a sweep killed at any moment (SIGKILL included) and
+restarted recomputes nothing finished. When every key is done, the Dataset is assembled and
+written, and the store removed. A point that raises is recorded (``status`` 0 and the
+message in ``error``) and the sweep goes on.
+
+Executors: serial; a process pool (``workers=N``, spawn context, numba limited to one thread
+per worker); a dask.distributed cluster (``scheduler="local"`` for a LocalCluster with
+``workers`` processes, or the address of a running scheduler). dask is optional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+import numpy as np
+
+__all__ = ["Point", "point_key", "point_streams", "PointStore", "run_points", "STREAMS"]
+
+#: roles of the per-point random streams, in spawn order
+STREAMS = ("train", "test", "init", "resample")
+
+
+class Point:
+    """One (swept values, seed index) of a sweep."""
+
+    __slots__ = ("index", "values", "seed_index", "key")
+
+    def __init__(self, index, values, seed_index, key):
+        self.index = index
+        self.values = values
+        self.seed_index = seed_index
+        self.key = key
+
+
+def point_key(experiment, fixed, values, seed_index, experiment_seed):
+    blob = json.dumps({"experiment": experiment, "fixed": fixed, "values": values,
+                       "seed_index": seed_index, "experiment_seed": experiment_seed},
+                      sort_keys=True, default=_plain)
+    return hashlib.sha1(blob.encode()).hexdigest()[:20]
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(type(x).__name__)
+
+
+def point_streams(experiment_seed, point_index, seed_index):
+    """Independent SeedSequences for the roles in :data:`STREAMS` (and a ``pilot`` stream
+    shared by all seeds of the point)."""
+    root = np.random.SeedSequence(experiment_seed, spawn_key=(point_index, seed_index))
+    streams = dict(zip(STREAMS, root.spawn(len(STREAMS))))
+    streams["pilot"] = np.random.SeedSequence(experiment_seed, spawn_key=(point_index, 2**32 - 1))
+    return streams
+
+
+def make_points(experiment, sweep_dims, params, n_seeds, experiment_seed):
+    """All points, in C order over the swept dims then the seed index."""
+    fixed = {k: v for k, v in params.items() if k not in sweep_dims and k != "seeds"}
+    grids = [params[d] for d in sweep_dims]
+    points = []
+    for index, combo in enumerate(itertools.product(*grids)):
+        values = dict(zip(sweep_dims, combo))
+        for s in range(n_seeds):
+            points.append(Point(index, values, s,
+                                point_key(experiment, fixed, values, s, experiment_seed)))
+    return points
+
+
+class PointStore:
+    """One ``.npz`` file per finished key, written atomically."""
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+        os.makedirs(self.directory, exist_ok=True)
+
+    def _path(self, key):
+        return os.path.join(self.directory, key + ".npz")
+
+    def has(self, key):
+        return os.path.exists(self._path(key))
+
+    def put(self, key, result):
+        fd, tmp = tempfile.mkstemp(prefix="." + key, suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **{k: np.asarray(v) for k, v in result.items()})
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def get(self, key):
+        with np.load(self._path(key), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+    def remove(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def compute_point(experiment, params, values, point_index, seed_index, experiment_seed):
+    """Run one point in the current process; exceptions become a recorded failure."""
+    from .experiments import get_experiment
+
+    exp = get_experiment(experiment)
+    streams = point_streams(experiment_seed, point_index, seed_index)
+    try:
+        result = exp.point(params, values, streams)
+        result = {k: np.asarray(v) for k, v in result.items()}
+        result["__status__"] = np.asarray(1)
+    except Exception as exc:  # recorded, the sweep goes on
+        msg = f"{type(exc).__name__}: {exc}"
+        result = {"__status__": np.asarray(0), "__error__": np.asarray(msg),
+                  "__traceback__": np.asarray(traceback.format_exc()[-2000:])}
+    return result
+
+
+def _init_worker():
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+
+def _progress_bar(total, progress, desc):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress or total == 0:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="point")
+
+
+def run_points(experiment, params, points, store, workers=1, scheduler=None, progress=None,
+               experiment_seed=0):
+    """Compute every point not yet in ``store`` and return all results in point order."""
+    todo = [p for p in points if not store.has(p.key)]
+    bar = _progress_bar(len(todo), progress, experiment)
+
+    def finish(p, result):
+        store.put(p.key, result)
+        if bar is not None:
+            bar.update()
+
+    args = [(experiment, params, p.values, p.index, p.seed_index, experiment_seed) for p in todo]
+    try:
+        if scheduler is not None:
+            _run_dask(todo, args, finish, scheduler, workers)
+        elif workers > 1 and len(todo) > 1:
+            _run_pool(todo, args, finish, workers)
+        else:
+            for p, a in zip(todo, args):
+                finish(p, compute_point(*a))
+    finally:
+        if bar is not None:
+            bar.close()
+    return [store.get(p.key) for p in points]
+
+
+def _run_pool(todo, args, finish, workers):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as ex:
+        futures = {ex.submit(compute_point, *a): p for p, a in zip(todo, args)}
+        for fut in as_completed(futures):
+            finish(futures[fut], fut.result())
+
+
+def _run_dask(todo, args, finish, scheduler, workers):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ValueError("scheduler needs dask.distributed: pip install 'sgphys[cluster]'") from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, env={"NUMBA_NUM_THREADS": "1",
+                                                             "OMP_NUM_THREADS": "1",
+                                                             "OPENBLAS_NUM_THREADS": "1"})
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = [client.submit(compute_point, *a, pure=False) for a in args]
+        index = {f.key: p for f, p in zip(futures, todo)}
+        for fut in as_completed(futures):
+            finish(index[fut.key], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,149 @@
+"""Storage and sweeps: netCDF round trip, provenance, kill-and-resume, executor equality."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import sgphys
+from sgphys import io
+from sgphys.sweep import point_streams
+
+
+def _tiny(**kw):
+    return dict(D=3, N=[5, 10], P=[20, 40, 60], seeds=2, P_test=100, **kw)
+
+
+def test_netcdf_round_trip_and_provenance(tmp_path):
+    path = tmp_path / "pd.nc"
+    ds = sgphys.run_experiment("phase_diagram", out=path, **_tiny())
+    back = io.load(path)
+    xr.testing.assert_identical(back, ds)
+    for name in list(back.data_vars) + list(back.coords):
+        assert {"long_name", "units"} <= set(back[name].attrs), name
+    for key in ("title", "source", "history", "references", "experiment", "preset",
+                "solvers", "parameters", "seeds"):
+        assert key in back.attrs
+    assert "2408.02288" in back.attrs["references"]
+    assert json.loads(back.attrs["parameters"])["P"] == [20, 40, 60]
+    # readable with the netCDF4 library directly; booleans stored as integers
+    import netCDF4
+
+    with netCDF4.Dataset(path) as nc:
+        assert nc.getncattr("experiment") == "phase_diagram"
+        assert nc.variables["converged"].dimensions == ("N", "P", "seed", "solver")
+        assert nc.variables["converged"].dtype.kind == "i"
+        assert nc.variables["contrast_ratio"].getncattr("units") == "1"
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_save_requires_labels_and_is_atomic(tmp_path):
+    ds = xr.Dataset({"x": ("a", np.arange(3.0))})
+    with pytest.raises(ValueError, match="long_name"):
+        io.save(ds, tmp_path / "x.nc")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="does not exist"):
+        io.load(tmp_path / "missing.nc")
+    (tmp_path / "junk.nc").write_text("not netcdf")
+    with pytest.raises(ValueError, match="cannot read"):
+        io.load(tmp_path / "junk.nc")
+
+
+def test_results_match_a_direct_computation():
+    """The stored exact contrast ratio equals one computed by hand from the point's seeds."""
+    ds = sgphys.run_experiment("phase_diagram", **_tiny())
+    streams = point_streams(0, 1 * 3 + 2, 1)  # N=10, P=60 is point 5; seed index 1
+    tasks = sgphys.sample_tasks(3, 10, 60, seed=streams["train"])
+    W = sgphys.solve_exact(sgphys.SpinModel.from_tasks(tasks, 1.0), 100.0).W
+    stored = ds.contrast_ratio.sel(N=10, P=60, seed=1, solver="exact").item()
+    assert stored == pytest.approx(sgphys.contrast_ratio(W), rel=1e-13)
+
+
+def test_serial_process_pool_and_dask_give_identical_datasets():
+    kw = _tiny()
+    serial = sgphys.run_experiment("phase_diagram", **kw)
+    pool = sgphys.run_experiment("phase_diagram", workers=2, **kw)
+    dask = sgphys.run_experiment("phase_diagram", workers=2, scheduler="local", **kw)
+    for other in (pool, dask):
+        for name in serial.data_vars:
+            np.testing.assert_array_equal(other[name].values, serial[name].values, err_msg=name)
+
+
+def test_a_failing_point_is_recorded_and_the_sweep_goes_on():
+    # lam = 0 with P < n_spins: the exact solver cannot run; recorded in reason
+    ds = sgphys.run_experiment("phase_diagram", D=3, N=[5], P=[5, 40], seeds=1, lam=0.0,
+                               P_test=50, solvers=["exact"])
+    reason = ds.reason.sel(solver="exact", seed=0)
+    assert reason.sel(P=5).item().startswith("error: lam")
+    assert reason.sel(P=40).item() == "converged"
+    # a point that raises outright (bad correlation value) is kept with its message
+    ds2 = sgphys.run_experiment("correlated", corr=[0.5, 1.5], seeds=1, P=200, epochs=5)
+    assert ds2.status.sel(corr=0.5).item() == 1 and ds2.status.sel(corr=1.5).item() == 0
+    assert "corr" in ds2.error.sel(corr=1.5, seed=0).item()
+    assert np.isnan(ds2.test_error.sel(corr=1.5)).all()
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    import sgphys
+    from sgphys.experiments import get_experiment
+    exp = get_experiment("phase_diagram")
+    original = exp.point
+    def slow(params, values, streams):
+        time.sleep(0.15)
+        return original(params, values, streams)
+    exp.point = slow
+    sgphys.run_experiment("phase_diagram", out=sys.argv[1], D=3, N=[5, 10], P=[20, 40, 60],
+                          seeds=2, P_test=100)
+""")
+
+
+def test_sigkill_and_resume_loses_nothing(tmp_path):
+    out = tmp_path / "pd.nc"
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(out)])
+    partial = tmp_path / "pd.nc.partial"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if partial.exists() and len(list(partial.glob("*.npz"))) >= 4:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sorted(p.name for p in partial.glob("*.npz"))
+    assert 4 <= len(done) < 12 and not out.exists()
+    mtimes = {p.name: p.stat().st_mtime_ns for p in partial.glob("*.npz")}
+    resumed = sgphys.run_experiment("phase_diagram", out=out, **_tiny())
+    assert out.exists() and not partial.exists()
+    fresh = sgphys.run_experiment("phase_diagram", **_tiny())
+    for name in fresh.data_vars:
+        np.testing.assert_array_equal(resumed[name].values, fresh[name].values, err_msg=name)
+    # a complete file with the same parameters is returned without recomputation
+    again = sgphys.run_experiment("phase_diagram", out=out, **_tiny())
+    assert again.attrs["history"] == resumed.attrs["history"]
+    assert len(mtimes) == len(done)
+
+
+def test_parameter_validation():
+    with pytest.raises(ValueError, match="experiment"):
+        sgphys.run_experiment("fig9")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        sgphys.run_experiment("phase_diagram", gamma=1)
+    with pytest.raises(ValueError, match="preset"):
+        sgphys.run_experiment("phase_diagram", preset="huge")
+    with pytest.raises(ValueError, match="P"):
+        sgphys.run_experiment("phase_diagram", P=[10, -1])
+    with pytest.raises(ValueError, match="solvers"):
+        sgphys.run_experiment("phase_diagram", solvers=["magic"])
+    with pytest.raises(ValueError, match="seeds"):
+        sgphys.run_experiment("phase_diagram", seeds=0)
+    with pytest.raises(ValueError, match="workers"):
+        sgphys.run_experiment("phase_diagram", workers=0)
