@@ -84,6 +84,9 @@ def save(ds, path):
     os.close(fd)
     try:
         _encodable(ds).to_netcdf(tmp, engine="netcdf4")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal rights
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

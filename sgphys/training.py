@@ -40,6 +40,8 @@ class TrainResult:
     history : xarray.Dataset
         Over ``epoch`` (1..epochs): ``train_loss`` (L after the epoch, with the decay term)
         and ``test_loss`` (mean squared error on the test set, no 1/2: the test error).
+        For ``sla`` both come from sufficient statistics (``s^T Q s - 2 h^T s + <y^2>``), so
+        values below about 1e-15 <y^2> are round-off, not a loss.
     arch, scheme, optimizer : str
     """
 

@@ -85,6 +85,7 @@ def finalize(ds, params):
     g = np.full(shape + (5, 2), np.nan)
     mw, mm, ms = (np.full(shape + (5, K), np.nan) for _ in range(3))
     ll = np.full(shape + (5, 2), np.nan)
+    kurt = np.full(shape + (5,), np.nan)
     for idx in np.ndindex(shape):
         sub = ds.isel(D=idx[0], N=idx[1], P=idx[2])
         ok = sub.status.values == 1
@@ -104,11 +105,13 @@ def finalize(ds, params):
             mm[idx + (i, slice(0, k))] = mf[b].means
             ms[idx + (i, slice(0, k))] = mf[b].stds
             ll[idx + (i,)] = gf[b].loglik, mf[b].loglik
+            kurt[idx + (i,)] = stats.excess_kurtosis(b)
     dims = ("D", "N", "P", "block")
     ds["gauss_fit"] = (dims + ("moment",), g, {"long_name": "Gaussian fit (mean, std) of the pooled block entries", "units": "1"})
     ds["mixture_weight"] = (dims + ("component",), mw, {"long_name": "Gaussian-mixture weights (BIC-chosen size; NaN unused)", "units": "1"})
     ds["mixture_mean"] = (dims + ("component",), mm, {"long_name": "Gaussian-mixture component means", "units": "1"})
     ds["mixture_std"] = (dims + ("component",), ms, {"long_name": "Gaussian-mixture component standard deviations", "units": "1"})
+    ds["pooled_excess_kurtosis"] = (dims, kurt, {"long_name": "excess kurtosis of the block entries pooled over seeds", "units": "1"})
     ds["fit_loglik"] = (dims + ("fit",), ll, {"long_name": "log-likelihood of the binned pooled data", "units": "1"})
     ds = ds.assign_coords(moment=("moment", np.array(["mean", "std"]), {"long_name": "Gaussian fit parameter", "units": "1"}),
                           fit=("fit", np.array(["gaussian", "mixture"]), {"long_name": "fitted distribution", "units": "1"}))

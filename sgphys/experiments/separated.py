@@ -7,8 +7,8 @@ from . import Experiment, Var
 from ._common import matrix_coords
 
 SCHEMES = ("merged", "separated")
-QUICK = {"D": 4, "N": 20, "alpha": [0.25, 0.5, 1.0, 1.25, 2.0, 4.0], "P_test": 500,
-         "seeds": 2, "lr": 1e-2, "epochs": 300, "lam_train": 0.0, "seed": 0}
+QUICK = {"D": 4, "N": 20, "alpha": [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 4.0, 8.0],
+         "P_test": 500, "seeds": 4, "lr": 1e-2, "epochs": 1000, "lam_train": 0.0, "seed": 0}
 PAPER = {**QUICK, "D": 20, "N": 100,
          "alpha": [0.1, 0.25, 0.5, 0.75, 1.0, 1.05, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0],
          "P_test": 1000, "seeds": 50, "epochs": 3000}

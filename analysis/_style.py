@@ -1,0 +1,78 @@
+"""Shared figure style and helpers for the analysis scripts (no physics here)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SINGLE = 3.4   # inches: one column of Phys. Rev.
+DOUBLE = 7.0   # inches: two columns
+
+plt.rcParams.update({
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "figure.dpi": 150, "savefig.dpi": 200,
+    "axes.spines.top": False, "axes.spines.right": False, "image.cmap": "viridis",
+    "savefig.bbox": "tight",
+})
+COLORS = {"exact": "k", "tap": "C0", "paper": "C1", "rbp": "C2", "bp": "C4", "trained": "C3"}
+LABELS = {"exact": "exact (ridge)", "tap": "AMP (TAP)", "paper": "AMP (paper variant)",
+          "rbp": "r-BP", "bp": "full BP", "trained": "trained transformer"}
+
+
+def reference_dir():
+    """The paper's published numbers: $SGPHYS_REFERENCE or ../shared/reference."""
+    env = os.environ.get("SGPHYS_REFERENCE")
+    path = Path(env) if env else REPO.parent / "shared" / "reference"
+    return path if path.is_dir() else None
+
+
+def load_reference(name):
+    d = reference_dir()
+    if d is None or not (d / name).exists():
+        print(f"reference data {name} not found (set SGPHYS_REFERENCE); plotting without it")
+        return None
+    return np.load(d / name)
+
+
+def save(fig, out, pdf=False):
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    if pdf:
+        fig.savefig(out.with_suffix(".pdf"))
+    plt.close(fig)
+    return out
+
+
+def mean_sd_count(da, dim="seed"):
+    """Mean and standard deviation over seeds ignoring NaN, and how many were finite."""
+    vals = np.asarray(da.values if hasattr(da, "values") else da, dtype=float)
+    axis = da.dims.index(dim)
+    n = np.sum(np.isfinite(vals), axis=axis)
+    with np.errstate(invalid="ignore"):
+        mean = np.nansum(vals, axis=axis) / np.where(n > 0, n, np.nan)
+        sd = np.sqrt(np.nansum((vals - np.expand_dims(mean, axis)) ** 2, axis=axis)
+                     / np.where(n > 1, n - 1, np.nan))
+    return mean, sd, n
+
+
+def main(plot, experiment, description):
+    """Command line of one figure script: ``python analysis/figX.py [data.nc] [--out ...]``."""
+    import sgphys.io
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("data", nargs="?", default=str(REPO / "data" / f"{experiment}.nc"))
+    p.add_argument("--out", default=str(REPO / "figures" / f"{Path(plot.__module__).stem}.png"))
+    p.add_argument("--reference", action="store_true", help="overlay the paper's numbers")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF")
+    a = p.parse_args()
+    path = plot(sgphys.io.load(a.data), a.out, reference=a.reference, pdf=a.pdf)
+    print(path)

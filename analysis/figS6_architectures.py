@@ -1,0 +1,35 @@
+"""Fig. S6: test error against prompt length for several attention architectures, with the
+spin solvers' prediction."""
+
+import numpy as np
+
+try:
+    from . import _style as st
+except ImportError:
+    import _style as st
+
+
+def plot(ds, out, reference=False, pdf=False):
+    fig, ax = st.plt.subplots(figsize=(st.SINGLE, 2.6))
+    N = ds.N.values
+    markers = "os^vD"
+    for i, arch in enumerate(ds.arch.values):
+        m, sd, _ = st.mean_sd_count(ds.test_error_trained.sel(arch=arch))
+        ax.errorbar(N, m, yerr=sd, marker=markers[i % 5], ms=3, ls="none", color=f"C{i}",
+                    label=str(arch).upper())
+    for solver in ds.solver.values:
+        sub = ds.sel(solver=solver)
+        err = np.where(sub.converged.values == 1, sub.test_error.values, np.nan)
+        ax.plot(N, np.nanmean(err, axis=-1), color=st.COLORS.get(str(solver)), lw=1,
+                label=st.LABELS.get(str(solver), solver))
+    ax.set_yscale("log")
+    ax.set_xlabel("prompt length N")
+    ax.set_ylabel("test error")
+    ax.set_title("architectures (symbols) vs spin solvers (lines)")
+    ax.legend(frameon=False, fontsize=6, ncol=2)
+    fig.tight_layout()
+    return st.save(fig, out, pdf)
+
+
+if __name__ == "__main__":
+    st.main(plot, "architectures", __doc__)

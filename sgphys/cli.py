@@ -1,0 +1,236 @@
+"""The ``sgphys`` command line: run experiments, draw figures, reproduce the paper.
+
+    sgphys list                       experiments and presets
+    sgphys run EXPERIMENT [--preset quick|paper] [--set key=value ...] [--out PATH]
+               [--workers N | --scheduler ADDRESS]
+    sgphys plot EXPERIMENT [PATH] [--out PNG] [--pdf] [--reference]
+    sgphys reproduce [--preset quick|paper] [--data DIR] [--figures DIR] [--workers N]
+    sgphys info PATH                  dims, variables, attributes, convergence counts
+    sgphys warmup                     compile and cache the numba kernels
+
+Errors (unknown experiment, bad ``--set`` value, unreadable file) print one line and exit
+with status 2. Figures are drawn by the scripts in the repository's ``analysis/`` folder
+(next to the ``sgphys`` package of an editable install, or ``$SGPHYS_ANALYSIS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+#: experiment -> analysis script drawing its figure
+FIGURES = {
+    "couplings": "fig1_couplings", "weights": "fig2_weights", "landscape": "fig3_landscape",
+    "phase_diagram": "fig4_phase_diagram", "prompt_length": "fig4b_prompt_length",
+    "separated": "figS1_separated", "coupling_kl": "figS2_coupling_kl",
+    "resampled": "figS3_resampled", "correlated": "figS4_correlated",
+    "hessian": "figS5_hessian", "architectures": "figS6_architectures",
+}
+
+
+class CLIError(Exception):
+    """An error reported as one line, exit status 2."""
+
+
+def _analysis_dir() -> Path:
+    env = os.environ.get("SGPHYS_ANALYSIS")
+    path = Path(env) if env else Path(__file__).resolve().parents[1] / "analysis"
+    if not (path / "_style.py").exists():
+        raise CLIError(f"analysis scripts not found at {path} (set SGPHYS_ANALYSIS to the "
+                       "repository's analysis/ folder)")
+    return path
+
+
+def _figure_module(experiment):
+    if experiment not in FIGURES:
+        raise CLIError(f"unknown experiment {experiment!r}; known: {', '.join(FIGURES)}")
+    folder = _analysis_dir()
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(FIGURES[experiment],
+                                                      folder / f"{FIGURES[experiment]}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def parse_set(items):
+    """``key=value`` pairs; values parsed as JSON (numbers, lists, true/false), else text."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CLIError(f"--set expects key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        if not key.isidentifier():
+            raise CLIError(f"--set: bad parameter name {key!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            if raw.strip().startswith(("[", "{")):
+                raise CLIError(f"--set {key}: cannot parse {raw!r}") from None
+            value = raw
+        out[key] = value
+    return out
+
+
+def _run(args):
+    import sgphys
+
+    out = args.out or os.path.join("data", f"{args.experiment}.nc")
+    t0 = time.perf_counter()
+    ds = sgphys.run_experiment(args.experiment, preset=args.preset, workers=args.workers,
+                               scheduler=args.scheduler, out=out,
+                               progress=None if not args.no_progress else False,
+                               **parse_set(args.set))
+    failed = int((ds.status.values != 1).sum())
+    print(f"{args.experiment}: wrote {out} in {time.perf_counter() - t0:.1f} s"
+          + (f" ({failed} failed points, see `sgphys info {out}`)" if failed else ""))
+    return 0
+
+
+def _plot(args):
+    import sgphys.io
+
+    path = args.path or os.path.join("data", f"{args.experiment}.nc")
+    module = _figure_module(args.experiment)
+    ds = sgphys.io.load(path)
+    out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
+    print(module.plot(ds, out, reference=args.reference, pdf=args.pdf))
+    return 0
+
+
+def _reproduce(args):
+    import sgphys
+
+    rows = []
+    for name in sgphys.list_experiments():
+        out = os.path.join(args.data, f"{name}.nc")
+        t0 = time.perf_counter()
+        ds = sgphys.run_experiment(name, preset=args.preset, workers=args.workers, out=out,
+                                   progress=None if not args.no_progress else False)
+        t_run = time.perf_counter() - t0
+        fig = _figure_module(name).plot(ds, os.path.join(args.figures, f"{FIGURES[name]}.png"),
+                                        reference=args.reference)
+        conv = ""
+        if "converged" in ds:
+            c = ds.converged.values
+            conv = f"{int((c == 1).sum())}/{c.size}"
+        failed = int((ds.status.values != 1).sum())
+        rows.append((name, f"{t_run:.1f}", conv, str(failed), str(fig)))
+        print(f"  {name:<14s} {t_run:7.1f} s  -> {fig}", flush=True)
+    print()
+    print(f"{'experiment':<14s} {'seconds':>8s} {'converged':>10s} {'failed':>7s}  figure")
+    for r in rows:
+        print(f"{r[0]:<14s} {r[1]:>8s} {r[2]:>10s} {r[3]:>7s}  {r[4]}")
+    return 0
+
+
+def _info(args):
+    import sgphys.io
+
+    ds = sgphys.io.load(args.path)
+    print(f"{args.path}: experiment {ds.attrs.get('experiment', '?')}, preset "
+          f"{ds.attrs.get('preset', '?')}, {ds.attrs.get('source', '')}")
+    print("dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
+    print("variables:")
+    for name, var in ds.data_vars.items():
+        print(f"  {name}({', '.join(var.dims)}) [{var.attrs.get('units', '?')}]: "
+              f"{var.attrs.get('long_name', '')}")
+    if "converged" in ds and "solver" in ds.dims:
+        for s in ds.solver.values:
+            c = ds.converged.sel(solver=s).values
+            print(f"converged ({s}): {int((c == 1).sum())} of {c.size}")
+    if "status" in ds:
+        bad = int((ds.status.values != 1).sum())
+        print(f"failed points: {bad}")
+    for k in ("title", "history", "references", "parameters"):
+        if k in ds.attrs:
+            print(f"{k}: {ds.attrs[k]}")
+    return 0
+
+
+def _list(args):
+    from .experiments import get_experiment, list_experiments
+
+    for name in list_experiments():
+        exp = get_experiment(name)
+        sweep = ", ".join(exp.sweep) or "-"
+        print(f"{name:<14s} {exp.figure:<8s} presets: {', '.join(exp.presets):<12s} "
+              f"swept: {sweep:<10s} {exp.title}")
+    return 0
+
+
+def _warmup(args):
+    import sgphys
+
+    sgphys.warmup(verbose=True)
+    return 0
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="sgphys", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run an experiment and write netCDF")
+    r.add_argument("experiment")
+    r.add_argument("--preset", default="quick")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a parameter (JSON values: P=[100,200], lam=0.1)")
+    r.add_argument("--out", help="netCDF path (default data/EXPERIMENT.nc)")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=1, help="process-pool size")
+    g.add_argument("--scheduler", help="dask scheduler address, or 'local'")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=_run)
+
+    pl = sub.add_parser("plot", help="draw an experiment's figure from its netCDF")
+    pl.add_argument("experiment")
+    pl.add_argument("path", nargs="?", help="netCDF file (default data/EXPERIMENT.nc)")
+    pl.add_argument("--out", help="PNG path (default figures/<script>.png)")
+    pl.add_argument("--pdf", action="store_true", help="also write a PDF")
+    pl.add_argument("--reference", action="store_true", help="overlay the paper's numbers")
+    pl.set_defaults(func=_plot)
+
+    rp = sub.add_parser("reproduce", help="run every experiment, then draw every figure")
+    rp.add_argument("--preset", default="quick")
+    rp.add_argument("--data", default="data")
+    rp.add_argument("--figures", default="figures")
+    rp.add_argument("--workers", type=int, default=1)
+    rp.add_argument("--reference", action="store_true")
+    rp.add_argument("--no-progress", action="store_true")
+    rp.set_defaults(func=_reproduce)
+
+    i = sub.add_parser("info", help="describe a netCDF file")
+    i.add_argument("path")
+    i.set_defaults(func=_info)
+
+    sub.add_parser("list", help="list experiments and presets").set_defaults(func=_list)
+    sub.add_parser("warmup", help="compile and cache the numba kernels").set_defaults(func=_warmup)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, ValueError, OSError, ImportError, KeyError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"sgphys: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sgphys: interrupted (finished points are kept; run again to resume)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

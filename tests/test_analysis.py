@@ -1,0 +1,57 @@
+"""Every analysis script draws its figure headless from the committed quick data; the
+paper's own numbers are matched where they can be at reduced size."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sgphys
+from sgphys.cli import FIGURES
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference"
+
+
+def _module(name):
+    sys.path.insert(0, str(REPO / "analysis"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, REPO / "analysis" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "analysis"))
+    return module
+
+
+@pytest.mark.parametrize("experiment", sorted(FIGURES))
+def test_script_draws_a_figure_from_quick_data(tmp_path, experiment):
+    ds = sgphys.io.load(REPO / "data" / f"{experiment}.nc")
+    out = _module(FIGURES[experiment]).plot(ds, tmp_path / "fig.png", reference=True)
+    assert Path(out).stat().st_size > 10_000
+
+
+def test_script_runs_from_the_command_line(tmp_path):
+    out = tmp_path / "s5.png"
+    r = subprocess.run([sys.executable, str(REPO / "analysis" / "figS5_hessian.py"),
+                        str(REPO / "data" / "hessian.nc"), "--out", str(out), "--reference"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 10_000
+
+
+def test_fig4b_trained_transformer_matches_the_paper_within_two_sd():
+    """D=20, P=10000, full-batch Adam lr 1e-3, 5000 epochs, lam 0.005 (= their weight decay
+    0.01), two seeds at N=20 and 200: within two of the paper's standard deviations."""
+    ds = sgphys.run_experiment("prompt_length", preset="paper", N=[20, 200], seeds=2,
+                               solvers=["exact"])
+    N_ref = list(np.load(REFERENCE / "fig4" / "N_list.npy"))
+    mean = np.load(REFERENCE / "fig4" / "sgd_loss_mean.npy")
+    sd = np.load(REFERENCE / "fig4" / "sgd_loss_std.npy")
+    for N in (20, 200):
+        ours = float(ds.test_error_trained.sel(N=N).mean())
+        i = N_ref.index(N)
+        assert abs(ours - mean[i]) < 2 * sd[i], (N, ours, mean[i], sd[i])
