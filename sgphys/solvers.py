@@ -165,9 +165,10 @@ def _exact_dual(model):
 
 # -- message passing ----------------------------------------------------------------------
 
-#: spin count from which the row-parallel AMP kernel is used by default (set from the
-#: serial-vs-parallel benchmark in benchmarks/solvers.py)
-PARALLEL_MIN_SPINS = 10**9
+#: spin count from which the row-parallel AMP kernel is used by default: measured faster
+#: than the serial one at 420, 930 and 1640 spins and slower at 110 on 2 cores
+#: (benchmarks/solvers.py); rows are summed serially, so results do not depend on threads
+PARALLEL_MIN_SPINS = 400
 
 
 def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
@@ -202,12 +203,13 @@ def _use_parallel(parallel, n):
     return bool(parallel)
 
 
-def auto_damping(model, beta, variant="tap", v0=None, tol=1e-12, max_iter=10000,
+def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
                  parallel=None):
     """The damping SPEC 4.3 prescribes, from the variance fixed point.
 
     Converges the variance recursion ``v = 1/(beta lam_k - beta^2 (J*J) v)`` (it does not
-    involve the means), estimates ``mu_max`` of ``U^(1/2) A U^(1/2)``, ``U = diag(beta v*)``
+    involve the means) to ``tol`` (the damping needs v* only roughly; the solver then
+    converges v fully), estimates ``mu_max`` of ``U^(1/2) A U^(1/2)``, ``U = diag(beta v*)``
     (``A - diag(V)/beta`` for the paper variant) by power iteration, and returns
     ``min(0.95, max(0, 1 - 2/mu_max) + 0.05)``: the mean iteration at fixed variances
     converges iff ``damping > 1 - 2/mu_max``.

@@ -35,6 +35,8 @@ __all__ = ["Tasks", "sample_tasks", "features", "CORR_MODES", "BLOCK"]
 
 #: sequences per generation block (part of the stream layout: changing it changes data)
 BLOCK = 1024
+#: task sets with at most this many entries in Z are generated once and kept in memory
+CACHE_ENTRIES = 20_000_000
 CORR_MODES = ("equicorrelated", "paper")
 _ROLE_TRAIN, _ROLE_TEST = 0, 1
 _STREAM_W, _STREAM_X, _STREAM_NOISE = 0, 1, 2
@@ -201,7 +203,13 @@ class Tasks:
         return -(-self.P // BLOCK)
 
     def iter_blocks(self):
-        """Yield ``(Z_block, y_block)`` in order; at most ``BLOCK`` sequences at a time."""
+        """Yield ``(Z_block, y_block)`` in order; at most ``BLOCK`` sequences at a time.
+
+        Sets up to ``CACHE_ENTRIES`` entries are generated once and kept; larger ones are
+        regenerated block by block on every pass (never more than one block in memory).
+        """
+        if self._Z is None and self.P * (self.D + 1) * (self.N + 1) <= CACHE_ENTRIES:
+            self.Z  # noqa: B018  (materialise and keep)
         if self._Z is not None:
             for start in range(0, self.P, BLOCK):
                 yield self._Z[start:start + BLOCK], self.y[start:start + BLOCK]
