@@ -1,0 +1,115 @@
+"""Solver benchmarks (issue 3): ratios measured in one run on this machine.
+
+    python benchmarks/solvers.py            # prints markdown tables
+
+1. AMP time per iteration / one BLAS ``J @ x`` (dgemv), serial and row-parallel kernels.
+2. numba AMP iteration vs the plain NumPy AMP iteration (sgphys.kernels.reference).
+3. r-BP sweep / AMP iteration.
+4. AMP (TAP, auto damping) to tol 1e-10 vs solve_exact.
+5. D=100 (10,100 spins): AMP solve time and peak memory (separate process).
+6. Cold start: a fresh process importing sgphys and running a first solve_amp at D=20, after
+   sgphys.warmup() cached the kernels.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _util import best_of, table  # noqa: E402
+
+import sgphys  # noqa: E402
+from sgphys.kernels import amp as K  # noqa: E402
+from sgphys.kernels import rbp as R  # noqa: E402
+from sgphys.kernels import reference as ref  # noqa: E402
+
+
+def model(D, lam=1.0, mult=4):
+    n = D * (D + 1)
+    return sgphys.SpinModel.from_tasks(sgphys.sample_tasks(D, 100, mult * n, seed=0), lam)
+
+
+def per_iteration():
+    rows, rows2 = [], []
+    sgphys.warmup()
+    for D in (10, 20, 30, 40):
+        m = model(D)
+        n = m.n_spins
+        J = np.ascontiguousarray(m.J)
+        h, lam_k, beta = m.h, m.lam_k, 100.0
+        x = np.random.default_rng(0).standard_normal(n)
+        v = 1.0 / (beta * lam_k)
+        bufs = [np.empty(n) for _ in range(5)]
+        t_gemv = best_of(lambda: J @ x, repeat=7, number=20)
+        t_ser = best_of(lambda: K.amp_step(J, h, lam_k, beta, x, v, True, *bufs, False), 7, 20)
+        t_par = best_of(lambda: K.amp_step(J, h, lam_k, beta, x, v, True, *bufs, True), 7, 20)
+        t_np = best_of(lambda: ref.amp_step(J, h, lam_k, beta, x, v, True), 5, 5)
+        Min = np.ascontiguousarray(np.broadcast_to(x, (n, n)))
+        Vin = np.ascontiguousarray(np.broadcast_to(v, (n, n)))
+        Mo, Vo, mm, vv = np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n)
+        t_rbp = best_of(lambda: R.rbp_step(J, h, lam_k, beta, Min, Vin, Mo, Vo, mm, vv), 5, 3)
+        rows.append((n, f"{t_gemv * 1e6:.0f}", f"{t_ser * 1e6:.0f}", f"{t_ser / t_gemv:.2f}",
+                     f"{t_par / t_gemv:.2f}", f"{t_np * 1e6:.0f}", f"{t_ser / t_np:.2f}",
+                     f"{t_rbp / t_ser:.2f}"))
+        t0 = time.perf_counter()
+        a = sgphys.solve_amp(m, beta)
+        t_amp = time.perf_counter() - t0
+        t_ex = best_of(lambda: sgphys.solve_exact(m, beta), repeat=3)
+        rows2.append((n, a.n_iter, a.reason, f"{t_amp * 1e3:.1f}", f"{t_ex * 1e3:.1f}",
+                      f"{t_amp / t_ex:.2f}"))
+    print("AMP iteration vs BLAS J@x, NumPy AMP and r-BP (P = 4 n_spins, N = 100, lam = 1):\n")
+    print(table(["n_spins", "J@x (us)", "AMP iter (us)", "AMP / J@x", "parallel AMP / J@x",
+                 "NumPy AMP iter (us)", "numba / NumPy", "r-BP sweep / AMP iter"], rows))
+    print("\nAMP (TAP, auto damping) to tol 1e-10 vs solve_exact (Cholesky, means and variances):\n")
+    print(table(["n_spins", "AMP iterations", "reason", "AMP solve (ms)", "exact (ms)",
+                 "AMP / exact"], rows2))
+
+
+BIG = textwrap.dedent("""
+    import resource, time, numpy as np, sgphys
+    D = 100
+    H = None
+    tasks = sgphys.sample_tasks(D, 100, 2 * D * (D + 1), seed=0)
+    model = sgphys.SpinModel.from_tasks(tasks, 1.0)
+    del tasks
+    t0 = time.perf_counter()
+    r = sgphys.solve_amp(model, 100.0, max_iter=2000)
+    t = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"{model.n_spins} {r.reason} {r.n_iter} {t:.1f} {peak:.2f}")
+""")
+
+COLD = textwrap.dedent("""
+    import time
+    t0 = time.perf_counter()
+    import sgphys
+    m = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(20, 100, 2000, seed=0), 1.0)
+    t1 = time.perf_counter()
+    r = sgphys.solve_amp(m, 100.0)
+    t2 = time.perf_counter()
+    print(f"{t1 - t0:.2f} {t2 - t1:.2f} {r.reason}")
+""")
+
+
+def big_and_cold():
+    out = subprocess.run([sys.executable, "-c", BIG], capture_output=True, text=True, check=True)
+    n, reason, it, t, peak = out.stdout.split()
+    print(f"\nD=100 ({n} spins, P = 2 n_spins, lam = 1): AMP {reason} in {it} iterations, "
+          f"{t} s; peak resident memory of the whole process {peak} GiB (J alone is "
+          f"{int(n) ** 2 * 8 / 2**30:.2f} GiB; H, Q and J are held).")
+    sgphys.warmup()
+    runs = [subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(3)]
+    best = min(runs, key=lambda r: float(r[1]))
+    print(f"\nCold start after warmup (fresh process, best of 3): import + data + model "
+          f"{best[0]} s, first solve_amp at D=20 {best[1]} s ({best[2]}).")
+
+
+if __name__ == "__main__":
+    print(f"machine: {os.cpu_count()} cores; numba threads {__import__('numba').get_num_threads()}\n")
+    per_iteration()
+    big_and_cold()
