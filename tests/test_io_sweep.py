@@ -44,6 +44,25 @@ def test_netcdf_round_trip_and_provenance(tmp_path):
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
 
 
+def test_header_is_readable_by_other_tools(tmp_path):
+    """``ncdump -h`` (netcdf-bin; .ci/run installs it) shows dims, units and provenance."""
+    import shutil
+
+    path = tmp_path / "h.nc"
+    sgphys.run_experiment("hessian", out=path, D=[2], P=[3], seeds=1)
+    if shutil.which("ncdump"):
+        header = subprocess.run(["ncdump", "-h", str(path)], capture_output=True, text=True,
+                                check=True).stdout
+    else:  # the same header through the netCDF4 C library, for machines without netcdf-bin
+        import netCDF4
+
+        with netCDF4.Dataset(path) as nc:
+            header = str(nc) + "".join(str(v) for v in nc.variables.values())
+    for needle in ("zero_mode_fraction", "long_name", "units", "references", "2408.02288",
+                   "experiment", "parameters", "sgphys"):
+        assert needle in header, needle
+
+
 def test_save_requires_labels_and_is_atomic(tmp_path):
     ds = xr.Dataset({"x": ("a", np.arange(3.0))})
     with pytest.raises(ValueError, match="long_name"):
@@ -147,3 +166,10 @@ def test_parameter_validation():
         sgphys.run_experiment("phase_diagram", seeds=0)
     with pytest.raises(ValueError, match="workers"):
         sgphys.run_experiment("phase_diagram", workers=0)
+
+
+def test_exact_solution_is_always_stored():
+    ds = sgphys.run_experiment("phase_diagram", D=2, N=[5], P=[30], seeds=1, P_test=50,
+                               solvers=["tap"])
+    assert list(ds.solver.values) == ["exact", "tap"]
+    assert ds.converged.sel(solver="exact").item() == 1

@@ -118,6 +118,8 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
         bad = [s for s in solvers if s not in SOLVERS]
         if bad or not solvers:
             raise ValueError(f"solvers must be a non-empty list from {list(SOLVERS)}, got {solvers!r}")
+        if "exact" not in solvers:  # the reference is always stored beside the others
+            params["solvers"] = ["exact"] + list(solvers)
     return params
 
 
