@@ -64,6 +64,18 @@ def mean_sd_count(da, dim="seed"):
     return mean, sd, n
 
 
+def solver_error_mean(ds, solver, var="test_error"):
+    """Mean over seeds of a solver's variable, counting converged runs only, and how many
+    of the seeds converged at each point."""
+    sub = ds.sel(solver=solver)
+    vals = np.where(sub.converged.values == 1, sub[var].values, np.nan)
+    n = np.isfinite(vals).sum(axis=-1)
+    with np.errstate(invalid="ignore"):
+        mean = np.nansum(vals, axis=-1) / np.where(n > 0, n, np.nan)
+        sd = np.sqrt(np.nansum((vals - mean[..., None]) ** 2, axis=-1) / np.where(n > 1, n - 1, np.nan))
+    return mean, sd, n
+
+
 def main(plot, experiment, description):
     """Command line of one figure script: ``python analysis/figX.py [data.nc] [--out ...]``."""
     import sgphys.io

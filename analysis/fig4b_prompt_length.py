@@ -15,13 +15,10 @@ def plot(ds, out, reference=False, pdf=False):
     fig, ax = st.plt.subplots(figsize=(st.SINGLE, 2.6))
     N = ds.N.values
     for solver in ds.solver.values:
-        sub = ds.sel(solver=solver)
-        err = np.where(sub.converged.values == 1, sub.test_error.values, np.nan)
-        m = np.nanmean(err, axis=-1) if np.isfinite(err).any() else err[..., 0]
-        n_ok = np.isfinite(err).sum(axis=-1)
-        sd = np.nanstd(err, axis=-1)
+        m, sd, n_ok = st.solver_error_mean(ds, solver)
         ax.errorbar(N, m, yerr=sd, color=st.COLORS.get(str(solver)), marker="o", ms=3, lw=1,
-                    label=f"{st.LABELS.get(str(solver), solver)} ({n_ok.min()}-{n_ok.max()} of {err.shape[-1]} conv.)")
+                    label=f"{st.LABELS.get(str(solver), solver)} ({n_ok.min()}-{n_ok.max()} "
+                          f"of {ds.sizes['seed']} conv.)")
     m, sd, _ = st.mean_sd_count(ds.test_error_trained)
     ax.errorbar(N, m, yerr=sd, color=st.COLORS["trained"], marker="s", ms=3, ls="none",
                 label=st.LABELS["trained"])

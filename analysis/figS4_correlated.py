@@ -13,10 +13,8 @@ def plot(ds, out, reference=False, pdf=False):
     fig, ax = st.plt.subplots(figsize=(st.SINGLE, 2.5))
     c = ds.corr.values
     for solver in ds.solver.values:
-        sub = ds.sel(solver=solver)
-        err = np.where(sub.converged.values == 1, sub.test_error.values, np.nan)
-        ax.plot(c, np.nanmean(err, axis=-1), marker="o", ms=3, color=st.COLORS.get(str(solver)),
-                label=st.LABELS.get(str(solver), solver))
+        ax.plot(c, st.solver_error_mean(ds, solver)[0], marker="o", ms=3,
+                color=st.COLORS.get(str(solver)), label=st.LABELS.get(str(solver), solver))
     m, sd, _ = st.mean_sd_count(ds.test_error_trained)
     ax.errorbar(c, m, yerr=sd, color=st.COLORS["trained"], marker="s", ms=3, ls="none",
                 label=st.LABELS["trained"])

@@ -18,9 +18,7 @@ def plot(ds, out, reference=False, pdf=False):
         ax.errorbar(N, m, yerr=sd, marker=markers[i % 5], ms=3, ls="none", color=f"C{i}",
                     label=str(arch).upper())
     for solver in ds.solver.values:
-        sub = ds.sel(solver=solver)
-        err = np.where(sub.converged.values == 1, sub.test_error.values, np.nan)
-        ax.plot(N, np.nanmean(err, axis=-1), color=st.COLORS.get(str(solver)), lw=1,
+        ax.plot(N, st.solver_error_mean(ds, solver)[0], color=st.COLORS.get(str(solver)), lw=1,
                 label=st.LABELS.get(str(solver), solver))
     ax.set_yscale("log")
     ax.set_xlabel("prompt length N")

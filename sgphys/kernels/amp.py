@@ -38,7 +38,9 @@ def _row_sums(J, m, v, Jm, JJv):
 @njit(cache=True, fastmath=FASTMATH, parallel=True)
 def _row_sums_parallel(J, m, v, Jm, JJv):
     """Same as :func:`_row_sums`, rows split across threads (each row summed serially,
-    so the result does not depend on the number of threads)."""
+    so the result does not depend on the number of threads). A separate function on
+    purpose: numba's on-disk cache is keyed by function, not by the parallel flag, so one
+    body compiled twice could load the other build's machine code."""
     n = J.shape[0]
     for i in prange(n):
         s1 = 0.0
