@@ -1,6 +1,8 @@
 """Fig. S4: test error against token correlation c for the spin solvers and the trained
 transformer; the variance of the query labels (the error of predicting 0) for scale."""
 
+import json
+
 import numpy as np
 
 try:
@@ -21,7 +23,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.plot(c, st.mean_sd_count(ds.query_label_variance)[0], "k:", lw=1, label="Var(y_q): predict 0")
     ax.set_xlabel("token correlation c")
     ax.set_ylabel("test error")
-    ax.set_title(f"correlated tokens ({__import__('json').loads(ds.attrs['parameters'])['corr_mode']} construction)")
+    ax.set_title(f"correlated tokens ({json.loads(ds.attrs['parameters'])['corr_mode']} construction)")
     ax.legend(frameon=False, fontsize=6)
     fig.tight_layout()
     return st.save(fig, out, pdf)

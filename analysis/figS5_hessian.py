@@ -1,6 +1,8 @@
 """Fig. S5: spectral density of the Hessian (log10 eigenvalues) for a few P, with the
 fraction of zero modes over (D, P) in the inset (stars: the plotted cases)."""
 
+import json
+
 import numpy as np
 
 try:
@@ -21,7 +23,7 @@ def plot(ds, out, reference=False, pdf=False):
         ax.plot(ds.bin, m, color=f"C{i}", label=f"P = {P} (zero modes {zero:.0%} of n_spins)")
     ax.set_xlabel("log10 Hessian eigenvalue")
     ax.set_ylabel("density")
-    ax.set_title(f"Hessian spectrum, D = {D_main}, N = {__import__('json').loads(ds.attrs['parameters'])['N']}")
+    ax.set_title(f"Hessian spectrum, D = {D_main}, N = {json.loads(ds.attrs['parameters'])['N']}")
     ax.legend(frameon=False, fontsize=6, loc="upper left")
     ins = ax.inset_axes([0.62, 0.45, 0.36, 0.5])
     ref = st.load_reference("figS5/zero-ratio.npy") if reference else None

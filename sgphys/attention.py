@@ -95,10 +95,6 @@ def _normal(rng, shape, D):
 
 # -- sla ------------------------------------------------------------------------------------
 
-def _sla_merged_W(params):
-    return params["W"]
-
-
 def _sla_W(params):
     if "W" in params:
         return params["W"]

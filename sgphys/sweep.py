@@ -50,18 +50,12 @@ class Point:
 
 
 def point_key(experiment, fixed, values, seed_index, experiment_seed):
+    from .io import _json_default
+
     blob = json.dumps({"experiment": experiment, "fixed": fixed, "values": values,
                        "seed_index": seed_index, "experiment_seed": experiment_seed},
-                      sort_keys=True, default=_plain)
+                      sort_keys=True, default=_json_default)
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
-
-
-def _plain(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(type(x).__name__)
 
 
 def point_streams(experiment_seed, point_index, seed_index):

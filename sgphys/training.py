@@ -93,9 +93,8 @@ class _SGD:
 _OPTIMIZERS = {"sgd": _SGD, "adam": _Adam}
 
 
-def _sla_W(params, D):
-    W = params["W"] if "W" in params else params["W_K"].T @ params["W_Q"]
-    return W
+def _sla_W(params):
+    return params["W"] if "W" in params else params["W_K"].T @ params["W_Q"]
 
 
 class _SlaStats:
@@ -206,7 +205,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
         H, y = stats.H, stats.y
 
         def spins(p):
-            return _sla_W(p, D)[:, :D].reshape(-1)
+            return _sla_W(p)[:, :D].reshape(-1)
 
         for e in range(epochs):
             for idx in _batches(P, batch_size, order_rng):
@@ -254,7 +253,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
 
     W = None
     if arch == "sla":
-        W = _sla_W(params, D).copy()
+        W = _sla_W(params).copy()
         W[:, D] = 0.0
     return TrainResult(params, W, _history(train_loss, test_loss, arch, scheme, optimizer,
                                            test is not None), arch, scheme, optimizer)

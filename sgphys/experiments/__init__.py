@@ -100,8 +100,7 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
         params[key] = value
     for key in exp.sweep:
         vals = params[key]
-        if key != "arch" and not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
-                                     for v in vals):
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
             raise ValueError(f"{key} must be a list of numbers, got {vals!r}")
         if key in ("D", "N", "P"):
             if not all(isinstance(v, numbers.Integral) and v >= 1 for v in vals):
@@ -165,9 +164,7 @@ def _assemble(exp, params, points, results):
     coords = {}
     for d in exp.sweep:
         label, units = DIM_LABELS.get(d, (d, "1"))
-        values = params[d]
-        coords[d] = (d, np.asarray(values, dtype=object if d == "arch" else None).astype(
-            str) if d == "arch" else np.asarray(values), {"long_name": label, "units": units})
+        coords[d] = (d, np.asarray(params[d]), {"long_name": label, "units": units})
     coords["seed"] = ("seed", np.arange(n_seeds), {"long_name": DIM_LABELS["seed"][0], "units": "1"})
     for d, (values, long_name, units) in extra.items():
         vals = np.asarray(values)
@@ -207,7 +204,6 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     """
     import tempfile
 
-    from . import _common  # noqa: F401  (fail early if the package is broken)
     from .. import io
     from ..sweep import PointStore, make_points, run_points
 
