@@ -60,7 +60,7 @@ def test_error(W, tasks) -> float:
         A test set (use ``tasks.test_set(P)`` or fresh ``sample_tasks``), read block by
         block.
     """
-    from .tasks import Tasks, _features
+    from .tasks import Tasks
 
     if not isinstance(tasks, Tasks):
         raise ValueError(f"tasks must be a Tasks, got {type(tasks).__name__}")
@@ -68,8 +68,8 @@ def test_error(W, tasks) -> float:
     W = check_array("W", W, shape=(D + 1, D + 1))
     s = W[:, :D].reshape(-1)
     total = 0.0
-    for Zb, yb in tasks.iter_blocks():
-        r = yb - _features(Zb) @ s
+    for Hb, yb in tasks.iter_feature_blocks():
+        r = yb - Hb @ s
         total += float(r @ r)
     return total / tasks.P
 

@@ -12,6 +12,17 @@ child of the task set's SeedSequence, with separate streams for task vectors, to
 label noise. So the arrays are identical whatever order or chunking they are read in, and a
 large task set never needs more than one block of ``Z`` in memory when only the features
 ``H`` are wanted (``Tasks.features``).
+
+Two samplers draw the same distribution. ``method="tokens"`` (default) draws every token
+of every input matrix. ``method="statistics"`` (i.i.d. tokens, ``corr=0``) draws only what
+the features depend on: with ``u = w/|w|``, ``g = G^T u`` and the context labels
+``a = alpha g + noise eps`` (``alpha = sigma_x |w| / sqrt(D)``), the label-weighted token sum is
+``sum_n y_n x_n = sigma_x (u (g.a) + |a| (I - u u^T) xi)`` with ``xi ~ N(0, I_D)``
+independent of ``(g, eps)`` (rotation invariance of the Gaussian token matrix ``G``), and
+``sum_n y_n^2 = |a|^2``. The Gram matrix of ``(g, eps)`` is Wishart(N, I_2), drawn by
+Bartlett's decomposition. So a sequence costs about 3D + 4 random numbers instead of
+D (N + 2): exact in distribution, not in the individual draws (the two methods give
+different numbers for the same seed). Such task sets have features and labels but no ``Z``.
 """
 
 from __future__ import annotations
@@ -31,13 +42,14 @@ from ._validate import (
     check_positive_int,
 )
 
-__all__ = ["Tasks", "sample_tasks", "features", "CORR_MODES", "BLOCK"]
+__all__ = ["Tasks", "sample_tasks", "features", "CORR_MODES", "METHODS", "BLOCK"]
 
 #: sequences per generation block (part of the stream layout: changing it changes data)
 BLOCK = 1024
 #: task sets with at most this many entries in Z are generated once and kept in memory
 CACHE_ENTRIES = 20_000_000
 CORR_MODES = ("equicorrelated", "paper")
+METHODS = ("tokens", "statistics")
 _ROLE_TRAIN, _ROLE_TEST = 0, 1
 _STREAM_W, _STREAM_X, _STREAM_NOISE = 0, 1, 2
 
@@ -86,6 +98,7 @@ class _Params:
     sigma_x: float
     sigma_w: float
     noise: float
+    method: str = "tokens"
 
 
 class Tasks:
@@ -121,6 +134,7 @@ class Tasks:
             self.P, Dp1, Np1 = Z.shape
             self.D, self.N = Dp1 - 1, Np1 - 1
         self._chol = None
+        self._H = None  # features of statistics-sampled sets, kept when small
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -167,9 +181,53 @@ class Tasks:
             self._chol = np.linalg.cholesky(sigma)  # lower: sigma = L L^T
         return self._chol
 
+    @property
+    def method(self) -> str:
+        """How the sequences are drawn: ``"tokens"`` or ``"statistics"`` (module docstring);
+        ``"arrays"`` for user data."""
+        return "arrays" if self._params is None else self._params.method
+
+    def _make_stats_block(self, b: int):
+        """Block ``b`` by the statistics sampler: (H_b, y_b, w_b), no input matrices."""
+        p = self._params
+        start = b * BLOCK
+        B = min(BLOCK, p.P - start)
+        D, N = p.D, p.N
+        rng_w = np.random.default_rng(self._block_ss(b, _STREAM_W))
+        rng_x = np.random.default_rng(self._block_ss(b, _STREAM_X))
+        w = p.sigma_w * rng_w.standard_normal((B, D))
+        xi = rng_x.standard_normal((B, D))
+        xq = p.sigma_x * rng_x.standard_normal((B, D))
+        # Bartlett: Gram matrix of (g, eps) = A A^T, A = [[c1, 0], [n21, c2]]
+        c1 = np.sqrt(rng_x.chisquare(N, size=B))
+        c2 = np.sqrt(rng_x.chisquare(N - 1, size=B)) if N > 1 else np.zeros(B)
+        n21 = rng_x.standard_normal(B)
+        norm_w = np.sqrt(np.einsum("bd,bd->b", w, w))
+        u = w / norm_w[:, None]
+        alpha = p.sigma_x * norm_w / math.sqrt(D)
+        sig = p.noise
+        # g.g = c1^2, g.eps = c1 n21, eps.eps = n21^2 + c2^2
+        ga = alpha * c1 * c1 + sig * c1 * n21
+        aa = alpha ** 2 * c1 * c1 + 2.0 * alpha * sig * c1 * n21 + sig ** 2 * (n21 ** 2 + c2 ** 2)
+        perp = xi - u * np.einsum("bd,bd->b", u, xi)[:, None]
+        v = np.empty((B, D + 1))
+        v[:, :D] = p.sigma_x * (u * ga[:, None] + np.sqrt(aa)[:, None] * perp)
+        v[:, D] = aa
+        yq = np.einsum("bd,bd->b", w, xq) * (1.0 / math.sqrt(D))
+        if sig > 0.0:
+            rng_n = np.random.default_rng(self._block_ss(b, _STREAM_NOISE))
+            yq += sig * rng_n.standard_normal(B)
+        H = v[:, :, None] * xq[:, None, :]
+        H *= 1.0 / N
+        return H.reshape(B, (D + 1) * D), yq, w
+
     def _make_block(self, b: int):
         """Generate block ``b``: (Z_b, y_b, w_b) for sequences b*BLOCK .. ."""
         p = self._params
+        if p.method != "tokens":
+            raise ValueError(
+                f"method={p.method!r}: these tasks were drawn from their prompt statistics "
+                "and have no input matrices Z; use sample_tasks(..., method='tokens')")
         start = b * BLOCK
         B = min(BLOCK, p.P - start)
         D, N = p.D, p.N
@@ -218,10 +276,30 @@ class Tasks:
             Z, y, _ = self._make_block(b)
             yield Z, y
 
+    def iter_feature_blocks(self):
+        """Yield ``(H_block, y_block)`` in order, at most ``BLOCK`` sequences at a time."""
+        if self.method == "statistics":
+            if self._H is None and self.P * self.n_spins <= CACHE_ENTRIES:
+                blocks = [self._make_stats_block(b) for b in range(self.n_blocks)]
+                self._H = np.concatenate([blk[0] for blk in blocks])
+                self._y = np.concatenate([blk[1] for blk in blocks])
+                self._w = np.concatenate([blk[2] for blk in blocks])
+            if self._H is not None:
+                for start in range(0, self.P, BLOCK):
+                    yield self._H[start:start + BLOCK], self._y[start:start + BLOCK]
+                return
+            for b in range(self.n_blocks):
+                H, y, _ = self._make_stats_block(b)
+                yield H, y
+            return
+        for Zb, yb in self.iter_blocks():
+            yield _features(Zb), yb
+
     def _materialise_labels(self):
         ys, ws = [], []
+        make = self._make_stats_block if self.method == "statistics" else self._make_block
         for b in range(self.n_blocks):
-            _, y, w = self._make_block(b)
+            _, y, w = make(b)
             ys.append(y)
             ws.append(w)
         self._y = np.concatenate(ys)
@@ -253,9 +331,9 @@ class Tasks:
         H = np.empty((self.P, self.n_spins))
         ys = np.empty(self.P) if self._y is None else None
         start = 0
-        for Zb, yb in self.iter_blocks():
-            stop = start + Zb.shape[0]
-            H[start:stop] = _features(Zb)
+        for Hb, yb in self.iter_feature_blocks():
+            stop = start + Hb.shape[0]
+            H[start:stop] = Hb
             if ys is not None:
                 ys[start:stop] = yb
             start = stop
@@ -281,7 +359,7 @@ class Tasks:
 
 
 def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=1.0,
-                 sigma_w=1.0, noise=0.0) -> Tasks:
+                 sigma_w=1.0, noise=0.0, method="tokens") -> Tasks:
     """Draw P in-context regression sequences (SPEC section 1).
 
     Parameters
@@ -301,6 +379,11 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
         Token and task-vector standard deviations.
     noise : float >= 0
         Standard deviation of Gaussian label noise (all labels, y_q included).
+    method : {"tokens", "statistics"}
+        ``"tokens"`` draws every input matrix. ``"statistics"`` (``corr=0`` only) draws
+        the prompt statistics the features depend on, same distribution at about
+        (3D + 4) / (D (N + 2)) of the random numbers; its task sets have no ``Z`` (the
+        spin model and test errors need none, the transformer trainers do).
 
     Returns
     -------
@@ -315,5 +398,8 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
     sigma_x = check_positive("sigma_x", sigma_x)
     sigma_w = check_positive("sigma_w", sigma_w)
     noise = check_nonnegative("noise", noise)
-    return Tasks(_Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise),
+    method = check_choice("method", method, METHODS)
+    if method == "statistics" and corr != 0.0:
+        raise ValueError(f"method='statistics' needs i.i.d. tokens (corr=0), got corr={corr!r}")
+    return Tasks(_Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise, method),
                  as_seed_sequence(seed), role=_ROLE_TRAIN)

@@ -216,3 +216,45 @@ def test_from_arrays_wraps_user_data_and_masks_query_label():
     t = sgphys.Tasks.from_arrays(Z, src.y)
     assert np.all(t.Z[:, 2, 3] == 0.0)
     np.testing.assert_array_equal(t.features(), src.features())
+
+
+@pytest.mark.parametrize("D, N, sigma_x, sigma_w, noise", [
+    (3, 1, 1.0, 1.0, 0.0), (3, 4, 1.3, 0.7, 0.4), (5, 12, 1.0, 1.0, 0.0)])
+def test_statistics_sampler_matches_token_sampler_in_distribution(D, N, sigma_x, sigma_w, noise):
+    """The statistics sampler against the independent truth of drawing every token: the
+    moments the spin model is built from (Q = <H H^T>, h = <y H>, <y^2>) agree within
+    Monte-Carlo error, and each feature's marginal law passes a two-sample KS test."""
+    from scipy.stats import ks_2samp
+
+    P = 40_000
+    kw = dict(sigma_x=sigma_x, sigma_w=sigma_w, noise=noise)
+    a = sgphys.sample_tasks(D, N, P, seed=11, **kw)
+    b = sgphys.sample_tasks(D, N, P, seed=12, method="statistics", **kw)
+    Ha, Hb = a.features(), b.features()
+    ya, yb = a.y, b.y
+    for fa, fb in ((Ha[:, :, None] * Ha[:, None, :], Hb[:, :, None] * Hb[:, None, :]),
+                   (ya[:, None] * Ha, yb[:, None] * Hb), (ya ** 2, yb ** 2), (Ha, Hb)):
+        fa, fb = fa.reshape(P, -1), fb.reshape(P, -1)
+        se = np.sqrt(fa.var(axis=0) / P + fb.var(axis=0) / P) + 1e-300
+        z = np.abs(fa.mean(axis=0) - fb.mean(axis=0)) / se
+        assert z.max() < 5.0, z.max()
+    for k in (0, D - 1, D * D, (D + 1) * D - 1):  # x-part and label-part columns
+        assert ks_2samp(Ha[:, k], Hb[:, k]).pvalue > 1e-3
+    assert ks_2samp(ya, yb).pvalue > 1e-3
+
+
+def test_statistics_sampler_is_seeded_and_has_no_input_matrices():
+    t = sgphys.sample_tasks(4, 6, 2 * BLOCK + 5, seed=3, method="statistics")
+    u = sgphys.sample_tasks(4, 6, 2 * BLOCK + 5, seed=3, method="statistics")
+    assert np.array_equal(t.features(), u.features()) and np.array_equal(t.y, u.y)
+    assert t.method == "statistics" and t.test_set(10).method == "statistics"
+    with pytest.raises(ValueError, match="method='statistics'"):
+        t.Z
+    with pytest.raises(ValueError, match="corr"):
+        sgphys.sample_tasks(4, 6, 10, corr=0.2, method="statistics")
+    with pytest.raises(ValueError, match="method"):
+        sgphys.sample_tasks(4, 6, 10, method="wishart")
+    # the test error reads features only: equal to the direct mean squared error
+    W = np.random.default_rng(0).standard_normal((5, 5))
+    direct = np.mean((t.y - t.features() @ W[:, :4].ravel()) ** 2)
+    assert sgphys.test_error(W, t) == pytest.approx(direct, rel=1e-12)

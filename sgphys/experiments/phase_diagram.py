@@ -6,7 +6,10 @@ from . import Experiment, Var
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
 
 QUICK = {"D": 5, "N": [5, 10, 20, 40], "P": [20, 40, 80, 160, 320], "seeds": 2, "lam": 1.0,
-         "beta": 100.0, "damping": "auto", "P_test": 500, "solvers": ["exact", "tap"], "seed": 0}
+         "beta": 100.0, "damping": "auto", "P_test": 500, "solvers": ["exact", "tap"], "seed": 0,
+         # prompt statistics drawn directly (same distribution as drawing every token,
+         # sgphys.tasks); "tokens" draws the input matrices
+         "sampler": "statistics"}
 PAPER = with_paper_solver({
     **QUICK, "D": 20, "N": np.linspace(2, 100, 50, dtype=int).tolist(),
     "P": np.linspace(20, 1000, 50, dtype=int).tolist(), "seeds": 10, "P_test": 1000})
@@ -15,8 +18,11 @@ PAPER = with_paper_solver({
 def point(params, values, streams):
     import sgphys
 
-    tasks = sgphys.sample_tasks(params["D"], values["N"], values["P"], seed=streams["train"])
-    test = sgphys.sample_tasks(params["D"], values["N"], params["P_test"], seed=streams["test"])
+    method = params.get("sampler", "tokens")
+    tasks = sgphys.sample_tasks(params["D"], values["N"], values["P"], seed=streams["train"],
+                                method=method)
+    test = sgphys.sample_tasks(params["D"], values["N"], params["P_test"], seed=streams["test"],
+                               method=method)
     model = sgphys.SpinModel.from_tasks(tasks, params["lam"])
     return run_solvers(model, params, test=test)
 
