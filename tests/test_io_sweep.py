@@ -173,3 +173,15 @@ def test_exact_solution_is_always_stored():
                                solvers=["tap"])
     assert list(ds.solver.values) == ["exact", "tap"]
     assert ds.converged.sel(solver="exact").item() == 1
+
+
+def test_point_store_round_trip_and_empty_file_is_not_done(tmp_path):
+    from sgphys.sweep import PointStore
+
+    store = PointStore(tmp_path / "s")
+    store.put("a", {"x": np.arange(3.0), "r": np.asarray("converged")})
+    assert store.has("a") and not store.has("b")
+    got = store.get("a")
+    assert np.array_equal(got["x"], np.arange(3.0)) and got["r"].item() == "converged"
+    (tmp_path / "s" / "b.npz").write_bytes(b"")  # what a machine crash can leave
+    assert not store.has("b")
