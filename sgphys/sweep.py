@@ -9,7 +9,9 @@ its key, never on the executor or the order.
 
 Finished results are written one file per key, atomically, into a store directory beside
 the output (``<out>.partial/``); a sweep killed at any moment (SIGKILL included) and
-restarted recomputes nothing finished. When every key is done, the Dataset is assembled and
+restarted recomputes nothing finished (pool and dask workers run points in chunks of at
+most ``MAX_CHUNK``; a chunk's results are stored when it returns, so a kill loses at most
+the chunks in flight). When every key is done, the Dataset is assembled and
 written, and the store removed. A point that raises is recorded (``status`` 0 and the
 message in ``error``) and the sweep goes on.
 
@@ -202,15 +204,32 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
     return [store.get(p.key) for p in points]
 
 
+#: most points a pool or dask task computes before its results are stored
+MAX_CHUNK = 32
+
+
+def compute_chunk(chunk):
+    """Run several points in one task (amortises the executor's per-task cost)."""
+    return [compute_point(*a) for a in chunk]
+
+
+def _chunks(n, workers):
+    """Index ranges of at most MAX_CHUNK points, at least ~8 tasks per worker."""
+    size = max(1, min(MAX_CHUNK, n // (8 * max(1, workers))))
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
 def _run_pool(todo, args, finish, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as ex:
-        futures = {ex.submit(compute_point, *a): p for p, a in zip(todo, args)}
+        futures = {ex.submit(compute_chunk, [args[i] for i in idx]): idx
+                   for idx in _chunks(len(args), workers)}
         for fut in as_completed(futures):
-            finish(futures[fut], fut.result())
+            for i, result in zip(futures[fut], fut.result()):
+                finish(todo[i], result)
 
 
 def local_cluster(workers=2):
@@ -242,10 +261,14 @@ def _run_dask(todo, args, finish, scheduler, workers):
         # one BLAS thread per worker process, every BLAS loaded (the environment given to a
         # LocalCluster reaches numba; threadpoolctl is what reaches an already running worker)
         client.run(_init_worker)
-        futures = [client.submit(compute_point, *a, pure=False) for a in args]
-        index = {f.key: p for f, p in zip(futures, todo)}
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        chunks = _chunks(len(args), n_workers)
+        futures = [client.submit(compute_chunk, [args[i] for i in idx], pure=False)
+                   for idx in chunks]
+        index = {f.key: idx for f, idx in zip(futures, chunks)}
         for fut in as_completed(futures):
-            finish(index[fut.key], fut.result())
+            for i, result in zip(index[fut.key], fut.result()):
+                finish(todo[i], result)
     finally:
         client.close()
         if cluster is not None:
