@@ -199,7 +199,13 @@ def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
 
 def _use_parallel(parallel, n):
     if parallel is None:
-        return n >= PARALLEL_MIN_SPINS
+        if n < PARALLEL_MIN_SPINS:
+            return False
+        import numba
+
+        # with one thread (sweep workers) the parallel kernel is pure overhead, and from a
+        # non-main thread (dask's task threads) a costly one
+        return numba.get_num_threads() > 1
     return bool(parallel)
 
 
