@@ -283,6 +283,11 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     tol : float > 0
         Convergence threshold on the residual (``criterion="strict"``) or on the mean
         squared change of m plus that of v (``criterion="paper"``, the authors' rule).
+        The paper rule measures the change between the raw (undamped) update and the
+        current state, ``mean((u_m - m)^2) + mean((u_v - v)^2)``: read so, damping 0.9,
+        tol 1e-6 and at most 100 steps reproduce the published Fig. 2 diagonal and Fig. 4b
+        AMP curve; measured on the damped step it would stop about 25 steps earlier, short
+        of the fixed point (W11 diagonal 0.82 against the published 0.858).
     max_iter : int
     init : (m0, v0), optional
         Initial means and (positive) variances; default 0 and ``1/(beta lam_k)``.

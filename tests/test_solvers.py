@@ -166,27 +166,45 @@ def test_damping_threshold_matches_a_scan_of_fixed_dampings(D, N, P, lam, seed):
 def test_paper_criterion_reproduces_fig2_amp_matrix():
     """Paper variant, criterion="paper", damping 0.9, 100 steps, at Fig. 2's parameters.
 
-    The off-diagonal spread of W11 and the spread of W21 match the published matrix within
-    the seed-to-seed spread. The published diagonal (0.858) is larger than ours at the
-    stated lam = 0.01 (0.81-0.83 over seeds; it corresponds to lam of about 0.007 here):
-    we assert the diagonal within 6% and record the discrepancy (README, SPEC departures).
+    The W11 diagonal, the off-diagonal spread of W11 and the spread of W21 match the
+    published matrix within two seed-to-seed standard deviations (six seeds). Measuring the
+    paper rule's change on the damped step instead stops ~25 steps early with a diagonal of
+    0.82 (published 0.858): this test fails for that reading.
     """
     published = np.load(REFERENCE / "fig2" / "m.npy").astype(float)
     off = ~np.eye(10, dtype=bool)
     diag, spread, w21 = [], [], []
-    for seed in range(3):
+    for seed in range(6):
         model = _model(10, 100, 5000, 0.01, seed=seed)
         r = sgphys.solve_amp(model, 100.0, variant="paper", damping=0.9, max_iter=100,
                              criterion="paper", tol=1e-6)
-        assert r.converged
+        assert r.converged and r.n_iter < 100
         W = r.W
         diag.append(np.diag(W)[:10].mean())
         spread.append(W[:10, :10][off].std())
         w21.append(W[10, :10].std())
+    assert abs(np.diag(published)[:10].mean() - np.mean(diag)) < 2 * max(np.std(diag), 0.002)
     spread_sd = max(np.std(spread), 0.002)
     assert abs(published[:10, :10][off].std() - np.mean(spread)) < 2 * spread_sd + 0.002
     assert abs(published[10, :10].std() - np.mean(w21)) < 0.003
-    assert abs(np.diag(published)[:10].mean() / np.mean(diag) - 1) < 0.06
+
+
+def test_paper_criterion_matches_its_definition():
+    """criterion="paper" stops at the first step whose raw update u satisfies
+    mean((u_m - m)^2) + mean((u_v - v)^2) < tol, checked against a plain NumPy loop."""
+    model = _model(5, 40, 600, 0.1, seed=3)
+    J, h, lam_k, beta, d = model.J, model.h, model.lam_k, 100.0, 0.9
+    m, v = np.zeros(model.n_spins), 1.0 / (beta * lam_k)
+    for it in range(1, 101):
+        um, uv, _ = ref.amp_step(J, h, lam_k, beta, m, v, tap=False)
+        change = np.mean((um - m) ** 2) + np.mean((uv - v) ** 2)
+        m, v = d * m + (1 - d) * um, d * v + (1 - d) * uv
+        if change < 1e-6:
+            break
+    r = sgphys.solve_amp(model, beta, variant="paper", damping=d, max_iter=100,
+                         criterion="paper", tol=1e-6)
+    assert r.converged and r.n_iter == it < 100
+    np.testing.assert_allclose(r.mean, m, rtol=1e-9, atol=1e-12)
 
 
 def test_variance_error_bound_stated_in_docstring():

@@ -103,15 +103,15 @@ def residual(um, uv, m, v):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def paper_change(um, uv, m, v, damping):
-    """The authors' rule: mean squared change of m plus that of v (damped update)."""
+def paper_change(um, uv, m, v):
+    """The authors' rule: mean squared change of m plus that of v, measured between the
+    raw update and the current state (before damping; see :func:`sgphys.solve_amp`)."""
     n = m.shape[0]
     sm = 0.0
     sv = 0.0
-    w = 1.0 - damping
     for i in range(n):
-        dm = w * (um[i] - m[i])
-        dv = w * (uv[i] - v[i])
+        dm = um[i] - m[i]
+        dv = uv[i] - v[i]
         sm += dm * dm
         sv += dv * dv
     return sm / n + sv / n
@@ -148,7 +148,7 @@ def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criter
         if not _finite_bounded(um):
             return it, res, BLOWUP
         res = residual(um, uv, m, v)
-        crit = paper_change(um, uv, m, v, damping) if paper_criterion else res
+        crit = paper_change(um, uv, m, v) if paper_criterion else res
         if keep_history:
             history[it] = res
         for i in range(n):

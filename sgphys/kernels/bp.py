@@ -194,7 +194,7 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
                     _normalise(logmu[i, j], logw[i])
         message_moments(logmu, x, logw, old_m, old_v)
         n_edges = max(1, n * (n - 1))
-        crit = (w * w * (sm + sv) / n_edges) if paper_criterion else res
+        crit = ((sm + sv) / n_edges) if paper_criterion else res
         if crit < tol:
             bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new_logmu, mean, var, kurt)
             return it + 1, res, CONVERGED

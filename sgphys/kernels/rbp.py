@@ -115,7 +115,7 @@ def rbp_solve(J, h, lam_k, beta, Min, Vin, damping, tol, max_iter, paper_criteri
             history[it] = res
         w = 1.0 - damping
         n_edges = n * (n - 1) if n > 1 else 1
-        crit = (w * w * (sm + sv) / n_edges) if paper_criterion else res
+        crit = ((sm + sv) / n_edges) if paper_criterion else res
         for i in range(n):
             for j in range(n):
                 if i != j:
