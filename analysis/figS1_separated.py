@@ -31,9 +31,14 @@ def plot(ds, out, reference=False, pdf=False):
     ax.axvline((D + 1) / D, color="0.5", ls=":", lw=0.8, label="P = D(D+1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xticks(ds.alpha.values)
+    labelled = []  # label the alphas at least 0.12 decades apart, tick them all
+    for a in sorted(ds.alpha.values):
+        if not labelled or st.np.log10(a / labelled[-1]) >= 0.12:
+            labelled.append(a)
+    ax.set_xticks(labelled)
+    ax.set_xticks(ds.alpha.values, minor=True)
     ax.xaxis.set_major_formatter(st.plt.FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_locator(st.plt.NullLocator())
+    ax.xaxis.set_minor_formatter(st.plt.NullFormatter())
     ax.tick_params(axis="x", labelrotation=60)
     ax.set_xlabel("alpha = P / D^2")
     ax.set_ylabel("test error")
