@@ -12,8 +12,16 @@ Reason codes: 0 converged, 1 max_iter, 2 nonpositive_precision, 3 blowup.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
+
+# Start numba's threading layer before any cached kernel is loaded: machine code cached by
+# another process that links the parallel row kernel (amp_solve, variance_fixed_point, ...)
+# segfaults when loaded into a process whose threading layer is not yet up (reproduced:
+# a cache written by the test suite, then `sgphys warmup` in a fresh process).
+# get_num_threads() is numba's public call that launches it.
+numba.get_num_threads()
 
 FASTMATH = {"reassoc", "contract"}
 CONVERGED, MAX_ITER, NONPOSITIVE, BLOWUP = 0, 1, 2, 3
