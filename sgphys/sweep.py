@@ -162,6 +162,25 @@ def _init_worker():
     threadpool_limits(limits=1)
 
 
+def _init_pool_worker(parent_pid):
+    """Pool worker set-up: die with the sweep process (Linux), then :func:`_init_worker`.
+
+    Without this, workers of a killed sweep (SIGKILL, or SIGTERM from a batch system) went
+    on computing their chunks for minutes, competing with the resumed sweep.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+    _init_worker()
+
+
 def _progress_bar(total, progress, desc):
     if progress is None:
         progress = sys.stderr.isatty()
@@ -232,7 +251,8 @@ def _run_pool(todo, args, finish, workers):
     os.environ.update(WORKER_MALLOC)  # read by glibc when each worker starts
     ex = None
     try:  # the workers start at the first submit
-        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=_init_pool_worker, initargs=(os.getpid(),))
         futures = {ex.submit(compute_chunk, [args[i] for i in idx]): idx
                    for idx in _chunks(len(args), workers)}
     except BaseException:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,3 +186,45 @@ def test_point_store_round_trip_and_empty_file_is_not_done(tmp_path):
     assert np.array_equal(got["x"], np.arange(3.0)) and got["r"].item() == "converged"
     (tmp_path / "s" / "b.npz").write_bytes(b"")  # what a machine crash can leave
     assert not store.has("b")
+
+
+POOL_SCRIPT = textwrap.dedent("""
+    import sys
+    import sgphys
+    if __name__ == "__main__":
+        sgphys.run_experiment("phase_diagram", out=sys.argv[1], D=20, N=list(range(10, 200)),
+                              P=[1000, 2000], seeds=1, P_test=100, workers=2, progress=False)
+""")
+
+
+def _children(pid):
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_pool_workers_die_with_a_killed_sweep(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(POOL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "pd.nc")])
+    partial = tmp_path / "pd.nc.partial"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (partial.exists() and any(partial.glob("*.npz"))):
+        time.sleep(0.05)
+    workers = [c for c in _children(proc.pid) if "spawn_main" in
+               Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+    assert len(workers) == 2, workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
