@@ -133,14 +133,19 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
 
 
 def _exact_cholesky(model):
+    improper = ValueError(
+        f"lam={model.lam!r}: the precision Q + lam I is not positive definite "
+        f"(P={model.P}, n_spins={model.n_spins}); the Gibbs measure is improper, use lam > 0")
+    if model.lam == 0 and model.H is not None and model.P < model.n_spins:
+        raise improper  # rank(Q) <= P < n_spins; rounding can still let Cholesky through
     A = model.precision()
     try:
         c, low = scipy.linalg.cho_factor(A, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            f"lam={model.lam!r}: the precision Q + lam I is not positive definite "
-            f"(P={model.P}, n_spins={model.n_spins}); the Gibbs measure is improper, "
-            "use lam > 0") from None
+        raise improper from None
+    pivots = np.diag(c) ** 2
+    if pivots.min() <= pivots.max() * model.n_spins * np.finfo(float).eps:
+        raise improper  # numerically singular: a pivot at round-off level
     mean = scipy.linalg.cho_solve((c, low), model.h, check_finite=False)
     # diag(A^{-1}) from the Cholesky factor: A^{-1} = L^{-T} L^{-1}
     Linv = scipy.linalg.solve_triangular(np.tril(c), np.eye(model.n_spins), lower=True,

@@ -6,6 +6,7 @@ import math
 import numbers
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -138,3 +139,22 @@ def test_weight_observables_validation(D, rows, block, corrupt, seed):
         assert ok_err and math.isfinite(value) and value >= 0
     except ValueError as exc:
         assert not ok_err and "W" in str(exc)
+
+
+def test_exact_solver_rejects_improper_measures_that_cholesky_lets_through():
+    """lam = 0 with rank(Q) < n_spins: rounding can leave every Cholesky pivot positive
+    (hypothesis found P=1, D=1; this H is one), so solve_exact checks the rank bound and
+    the pivots."""
+    H, y = np.array([[-0.7111357807746016, 0.769627314886453]]), np.array([1.0])
+    with pytest.raises(ValueError, match="lam"):
+        sgphys.solve_exact(sgphys.SpinModel.from_arrays(H, y, 0.0, 1), 1.0)
+    rng = np.random.default_rng(0)
+    D = 3
+    n = D * (D + 1)
+    H = rng.normal(size=(4 * n, n - 1)) @ rng.normal(size=(n - 1, n))  # P > n, rank n - 1
+    model = sgphys.SpinModel.from_arrays(H, rng.normal(size=4 * n), 0.0, D)
+    assert np.linalg.matrix_rank(model.Q) == n - 1
+    with pytest.raises(ValueError, match="lam"):
+        sgphys.solve_exact(model, 1.0)
+    ok = sgphys.SpinModel.from_arrays(H, rng.normal(size=4 * n), 1e-6, D)  # any lam > 0 is fine
+    assert np.all(sgphys.solve_exact(ok, 1.0).var > 0)
