@@ -174,8 +174,8 @@ def _init_pool_worker(parent_pid):
 
         try:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+        except (OSError, AttributeError):  # no usable prctl: the worker then stops when it
+            return _init_worker()  # next reads the broken call queue, as on other systems
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             os._exit(1)
     _init_worker()

@@ -268,13 +268,7 @@ class Tasks:
         """
         if self._Z is None and self.P * (self.D + 1) * (self.N + 1) <= CACHE_ENTRIES:
             self.Z  # noqa: B018  (materialise and keep)
-        if self._Z is not None:
-            for start in range(0, self.P, BLOCK):
-                yield self._Z[start:start + BLOCK], self.y[start:start + BLOCK]
-            return
-        for b in range(self.n_blocks):
-            Z, y, _ = self._make_block(b)
-            yield Z, y
+        yield from self._kept_or_regenerated(self._Z, self._make_block)
 
     def iter_feature_blocks(self):
         """Yield ``(H_block, y_block)`` in order, at most ``BLOCK`` sequences at a time."""
@@ -284,16 +278,21 @@ class Tasks:
                 self._H = np.concatenate([blk[0] for blk in blocks])
                 self._y = np.concatenate([blk[1] for blk in blocks])
                 self._w = np.concatenate([blk[2] for blk in blocks])
-            if self._H is not None:
-                for start in range(0, self.P, BLOCK):
-                    yield self._H[start:start + BLOCK], self._y[start:start + BLOCK]
-                return
-            for b in range(self.n_blocks):
-                H, y, _ = self._make_stats_block(b)
-                yield H, y
+            yield from self._kept_or_regenerated(self._H, self._make_stats_block)
             return
         for Zb, yb in self.iter_blocks():
             yield _features(Zb), yb
+
+    def _kept_or_regenerated(self, kept, make):
+        """Yield ``(X_block, y_block)``: slices of the kept array ``kept`` (with the labels),
+        or, when nothing is kept, block by block from ``make(b) -> (X_b, y_b, w_b)``."""
+        if kept is not None:
+            for start in range(0, self.P, BLOCK):
+                yield kept[start:start + BLOCK], self.y[start:start + BLOCK]
+            return
+        for b in range(self.n_blocks):
+            X, y, _ = make(b)
+            yield X, y
 
     def _materialise_labels(self):
         ys, ws = [], []
