@@ -4,8 +4,8 @@
 
 1. AMP time per iteration / one BLAS ``J @ x`` (dgemv), serial and row-parallel kernels.
 2. numba AMP iteration vs the plain NumPy AMP iteration (sgphys.kernels.reference).
-3. r-BP sweep / AMP iteration.
-4. AMP (TAP, auto damping) to tol 1e-10 vs solve_exact.
+3. One whole r-BP sweep / one AMP iteration, serial and parallel kernels.
+4. AMP (TAP, auto damping) and r-BP to tol 1e-10 vs solve_exact.
 5. D=100 (10,100 spins): AMP solve time and peak memory (separate process).
 6. Cold start: a fresh process importing sgphys and running a first solve_amp at D=20, after
    sgphys.warmup() cached the kernels.
@@ -34,7 +34,7 @@ def model(D, lam=1.0, mult=4):
 
 
 def per_iteration():
-    rows, rows2 = [], []
+    rows, rows2, rows3 = [], [], []
     sgphys.warmup()
     for D in (10, 20, 30, 40):
         m = model(D)
@@ -48,25 +48,60 @@ def per_iteration():
         t_ser = best_of(lambda: K.amp_step(J, h, lam_k, beta, x, v, True, *bufs, False), 7, 20)
         t_par = best_of(lambda: K.amp_step(J, h, lam_k, beta, x, v, True, *bufs, True), 7, 20)
         t_np = best_of(lambda: ref.amp_step(J, h, lam_k, beta, x, v, True), 5, 5)
-        Min = np.ascontiguousarray(np.broadcast_to(x, (n, n)))
-        Vin = np.ascontiguousarray(np.broadcast_to(v, (n, n)))
-        Mo, Vo, mm, vv = np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n)
-        t_rbp = best_of(lambda: R.rbp_step(J, h, lam_k, beta, Min, Vin, Mo, Vo, mm, vv), 5, 3)
+        t_rbp, t_rbp_par = rbp_sweep_times(m, beta)
         rows.append((n, f"{t_gemv * 1e6:.0f}", f"{t_ser * 1e6:.0f}", f"{t_ser / t_gemv:.2f}",
-                     f"{t_par / t_gemv:.2f}", f"{t_np * 1e6:.0f}", f"{t_ser / t_np:.2f}",
-                     f"{t_rbp / t_ser:.2f}"))
+                     f"{t_par / t_gemv:.2f}", f"{t_np * 1e6:.0f}", f"{t_ser / t_np:.2f}"))
+        rows3.append((n, f"{t_rbp * 1e6:.0f}", f"{t_rbp / t_ser:.2f}",
+                       f"{t_rbp_par * 1e6:.0f}", f"{t_rbp_par / t_par:.2f}",
+                       f"{t_rbp / t_rbp_par:.2f}"))
         t0 = time.perf_counter()
         a = sgphys.solve_amp(m, beta)
         t_amp = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        r = sgphys.solve_rbp(m, beta)
+        t_r = time.perf_counter() - t0
         t_ex = best_of(lambda: sgphys.solve_exact(m, beta), repeat=3)
-        rows2.append((n, a.n_iter, a.reason, f"{t_amp * 1e3:.1f}", f"{t_ex * 1e3:.1f}",
-                      f"{t_amp / t_ex:.2f}"))
-    print("AMP iteration vs BLAS J@x, NumPy AMP and r-BP (P = 4 n_spins, N = 100, lam = 1):\n")
+        rows2.append((n, a.n_iter, a.reason, f"{t_amp * 1e3:.1f}", r.n_iter, r.reason,
+                      f"{t_r * 1e3:.1f}", f"{t_ex * 1e3:.1f}", f"{t_amp / t_ex:.2f}",
+                      f"{t_r / t_ex:.2f}"))
+    print("AMP iteration vs BLAS J@x and NumPy AMP (P = 4 n_spins, N = 100, lam = 1):\n")
     print(table(["n_spins", "J@x (us)", "AMP iter (us)", "AMP / J@x", "parallel AMP / J@x",
-                 "NumPy AMP iter (us)", "numba / NumPy", "r-BP sweep / AMP iter"], rows))
-    print("\nAMP (TAP, auto damping) to tol 1e-10 vs solve_exact (Cholesky, means and variances):\n")
-    print(table(["n_spins", "AMP iterations", "reason", "AMP solve (ms)", "exact (ms)",
-                 "AMP / exact"], rows2))
+                 "NumPy AMP iter (us)", "numba / NumPy"], rows))
+    print("\nOne whole r-BP sweep (every message updated, damped, residual and node sums) vs "
+          "one AMP iteration, serial and row-parallel kernels:\n")
+    print(table(["n_spins", "r-BP sweep (us)", "r-BP / AMP iter", "parallel r-BP sweep (us)",
+                 "parallel r-BP / parallel AMP", "r-BP serial / parallel"], rows3))
+    print("\nAMP (TAP) and r-BP (auto damping) to tol 1e-10 vs solve_exact (Cholesky, means and "
+          "variances):\n")
+    print(table(["n_spins", "AMP iterations", "reason", "AMP solve (ms)", "r-BP iterations",
+                 "reason", "r-BP solve (ms)", "exact (ms)", "AMP / exact", "r-BP / exact"],
+                rows2))
+
+
+def rbp_sweep_times(model, beta):
+    """Best time of one whole r-BP sweep (kernels/rbp.py), serial and parallel chunks."""
+    n = model.n_spins
+    J = np.ascontiguousarray(model.J)
+    h, lam_k = model.h, model.lam_k
+    v = 1.0 / (beta * lam_k)
+    iu, ju = np.triu_indices(n, 1)
+    msgs = (np.zeros(iu.size), v[iu], np.zeros(iu.size), v[ju])
+    off = R.pair_offsets(n)
+    chunks = sgphys.solvers.rbp_chunks(n)
+    work = (R.chunk_bounds(n, chunks), np.empty((chunks, n)), np.empty((chunks, n)),
+            np.empty((chunks, 7)))
+    T, S, Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(8))
+    stats = np.empty(7)
+    R.node_sums(J, off, *msgs, T, S)
+    times = []
+    for parallel in (False, True):
+        def sweep():
+            R.rbp_sweep(J, h, lam_k, beta, off, *msgs, T, S, Tn, Sn, A, B, 0.5, um, uv,
+                        stats, *work, parallel)
+        sweep()
+        assert stats[0] > 0  # a real sweep, not the early return of a nonpositive state
+        times.append(best_of(sweep, repeat=7, number=3))
+    return times
 
 
 BIG = textwrap.dedent("""

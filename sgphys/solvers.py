@@ -338,15 +338,22 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
                    hist[:n_iter].copy() if history else None, info)
 
 
+def rbp_chunks(n):
+    """Number of row chunks of an r-BP sweep: fixed by the size alone, so serial and
+    parallel sweeps sum in the same order."""
+    return int(min(16, max(1, n // 64)))
+
+
 def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
-              criterion="strict", init=None, history=False):
+              criterion="strict", init=None, history=False, parallel=None):
     """Relaxed belief propagation: Gaussian messages on every directed edge (SPEC 4.2).
 
     O(n_spins^2) time and memory per sweep. Converged means equal the exact means;
     variances are approximate (loopy Gaussian BP). ``damping="auto"`` uses the TAP rule of
     :func:`auto_damping` (same fixed-point structure). Other parameters as
     :func:`solve_amp`. ``init=(m0, v0)`` initialises every message ``k->i`` to
-    ``(m0[k], v0[k])``.
+    ``(m0[k], v0[k])``. ``parallel`` splits each sweep's pair rows across threads (the
+    same chunks either way, so the result does not depend on it); default by size.
     """
     from .kernels import rbp as K
 
@@ -360,12 +367,16 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     info["damping"] = float(damping)
     n = model.n_spins
     J = np.ascontiguousarray(model.J)
-    Min = np.ascontiguousarray(np.broadcast_to(m0, (n, n)))  # Min[i, k] = m_{k->i}
-    Vin = np.ascontiguousarray(np.broadcast_to(v0, (n, n)))
+    # packed pair messages (kernels/rbp.py): mu[p] = m_{i->j}, md[p] = m_{j->i} for i < j
+    iu, ju = np.triu_indices(n, 1)
+    mu, vu, md, vd = m0[iu], v0[iu], m0[ju], v0[ju]
+    del iu, ju
     mean, var = m0.copy(), v0.copy()
     hist = np.full(max_iter, np.nan) if history else np.empty(0)
-    n_iter, res, code = K.rbp_solve(J, model.h, lam_k, beta, Min, Vin, float(damping), tol,
-                                    max_iter, criterion == "paper", hist, mean, var)
+    n_iter, res, code = K.rbp_solve(J, model.h, lam_k, beta, K.pair_offsets(n), mu, vu, md,
+                                    vd, float(damping), tol, max_iter, criterion == "paper",
+                                    hist, mean, var, rbp_chunks(n),
+                                    _use_parallel(parallel, n))
     return _finish("rbp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
 
@@ -437,7 +448,8 @@ def warmup(verbose=False):
             solve_amp(model, 10.0, variant=variant, max_iter=5, parallel=parallel)
             solve_amp(model, 10.0, variant=variant, damping=0.5, max_iter=5,
                       criterion="paper", history=True, parallel=parallel)
-    solve_rbp(model, 10.0, max_iter=5, history=True)
+    for parallel in (False, True):
+        solve_rbp(model, 10.0, max_iter=5, history=True, parallel=parallel)
     solve_bp(model, 10.0, grid=9, max_iter=2)
     seconds = time.perf_counter() - t0
     if verbose:

@@ -92,15 +92,33 @@ def test_kernels_match_numpy_reference_for_one_iteration():
     # r-BP: random messages, sender-major M[k, i] = m_{k->i}
     M = rng.standard_normal((n, n)) * 0.1
     Vm = (1.0 / (beta * lam_k))[:, None] * (1 + 0.1 * rng.random((n, n)))
-    Mout, Vout, mean, var = np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n)
-    krbp.rbp_step(J, h, lam_k, beta, np.ascontiguousarray(M.T), np.ascontiguousarray(Vm.T),
-                  Mout, Vout, mean, var)
+    Vm = Vm * 0.05  # small enough that every node precision is positive (else no sweep)
     rM, rV, rmean, rvar = ref.rbp_step(J, h, lam_k, beta, M, Vm)
     off = ~np.eye(n, dtype=bool)
-    np.testing.assert_allclose(Mout[off], rM[off], rtol=1e-11, atol=1e-14)
-    np.testing.assert_allclose(Vout[off], rV[off], rtol=1e-11)
-    np.testing.assert_allclose(mean, rmean, rtol=1e-11, atol=1e-14)
-    np.testing.assert_allclose(var, rvar, rtol=1e-11)
+    for damping in (0.0, 0.3):
+        poff, mu, vu, md, vd = krbp.pack(M, Vm)
+        T, S, Tn, Sn, A, B, mean, var = (np.empty(n) for _ in range(8))
+        stats = np.empty(7)
+        chunks = 3  # rows split unevenly into chunks: the chunk sums must add up
+        work = (krbp.chunk_bounds(n, chunks), np.empty((chunks, n)), np.empty((chunks, n)),
+                np.empty((chunks, 7)))
+        krbp.node_sums(J, poff, mu, vu, md, vd, T, S)
+        krbp.rbp_sweep(J, h, lam_k, beta, poff, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping,
+                       mean, var, stats, *work, damping > 0)
+        assert stats[0] > 0
+        Mout, Vout = krbp.unpack(mu, vu, md, vd, n)
+        np.testing.assert_allclose(Mout[off], (damping * M + (1 - damping) * rM)[off],
+                                   rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(Vout[off], (damping * Vm + (1 - damping) * rV)[off],
+                                   rtol=1e-11)
+        np.testing.assert_allclose(mean, rmean, rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(var, rvar, rtol=1e-11)
+        # carried node sums of the new messages, and the edge statistics
+        np.testing.assert_allclose(Tn, (J * Mout.T).sum(axis=1), rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(Sn, (J ** 2 * Vout.T).sum(axis=1), rtol=1e-11)
+        np.testing.assert_allclose(stats[1], np.abs(rM - M)[off].max(), rtol=1e-12)
+        np.testing.assert_allclose(stats[2], np.abs(rV - Vm)[off].max(), rtol=1e-12)
+        np.testing.assert_allclose(stats[5], ((rM - M)[off] ** 2).sum(), rtol=1e-10)
     # full BP: random Gaussian-ish messages on grids
     small = _model(2, 6, 20, 0.5, seed=4)
     n, K = small.n_spins, 15
@@ -231,8 +249,27 @@ def test_history_parallel_and_determinism():
     np.testing.assert_array_equal(a.var, b.var)
     c = sgphys.solve_amp(model, 100.0, history=True, parallel=False)
     np.testing.assert_array_equal(a.mean, c.mean)
-    r = sgphys.solve_rbp(model, 100.0, history=True)
+    r = sgphys.solve_rbp(model, 100.0, history=True, parallel=False)
     assert len(r.history) == r.n_iter and r.history[-1] < 1e-10
+    rp = sgphys.solve_rbp(model, 100.0, history=True, parallel=True)
+    np.testing.assert_array_equal(r.mean, rp.mean)  # same chunks, summed in the same order
+    np.testing.assert_array_equal(r.var, rp.var)
+    np.testing.assert_array_equal(r.history, rp.history)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 65, 500])
+@pytest.mark.parametrize("chunks", [1, 2, 3, 16])
+def test_rbp_chunks_cover_every_pair_once(n, chunks):
+    bounds = krbp.chunk_bounds(n, chunks)
+    assert bounds[0] == 0 and bounds[-1] == max(n - 1, 0)
+    assert np.all(np.diff(bounds) >= 0)
+    pairs = np.array([sum(n - 1 - i for i in range(a, b)) for a, b in zip(bounds, bounds[1:])])
+    assert pairs.sum() == n * (n - 1) // 2
+    # each boundary lies within one row (< n pairs) of its share: chunks balanced to 2 rows
+    assert np.all(np.abs(pairs - pairs.sum() / chunks) < n)
+    off = krbp.pair_offsets(n)
+    iu, ju = np.triu_indices(n, 1)
+    np.testing.assert_array_equal(off[iu] + ju, np.arange(iu.size))
 
 
 def test_init_is_used():

@@ -1,130 +1,343 @@
 """Relaxed belief propagation kernels (SPEC 4.2, paper appendix Eqs. S25-S27).
 
-Messages are stored by receiver: ``Min[i, k] = m_{k->i}``, ``Vin[i, k] = v_{k->i}`` (the
-diagonal is unused). For receiver-major storage every sum is a row sweep::
+Messages are stored by unordered pair: for ``i < j`` the pair index is
+``p = off[i] + j`` (see :func:`pair_offsets`), and four packed arrays of length
+``n (n - 1) / 2`` hold
 
-    a_{i->j} = beta lam_i - beta^2 (S_i - J_ij^2 v_{j->i}),  S_i = sum_k J_ik^2 v_{k->i}
-    b_{i->j} = beta h_i   + beta   (T_i - J_ij   m_{j->i}),  T_i = sum_k J_ik   m_{k->i}
+    mu[p] = m_{i->j},  vu[p] = v_{i->j}      ("up": from the lower index to the higher)
+    md[p] = m_{j->i},  vd[p] = v_{j->i}      ("down")
 
-so a sweep is O(n^2) time and memory. Outgoing messages of i are written to row i of
-``Mout``/``Vout`` (sender-major) and transposed into the receiver-major state.
+so both messages of a pair sit at the same place and a row ``i`` of pairs is contiguous in
+``j``: a sweep streams J's upper triangle and the messages once, with no transposed access.
+The node sums of the current messages,
 
-Reason codes as in :mod:`sgphys.kernels.amp`.
+    S_i = sum_{k != i} J_ik^2 v_{k->i},   T_i = sum_{k != i} J_ik m_{k->i},
+
+are carried between sweeps (each sweep accumulates them for the messages it writes), and
+
+    a_{i->j} = beta lam_i - beta^2 (S_i - J_ij^2 v_{j->i})
+    b_{i->j} = beta h_i   + beta   (T_i - J_ij   m_{j->i})
+    m_{i->j} = b_{i->j} / a_{i->j},   v_{i->j} = 1 / a_{i->j}.
+
+Every message variance stays positive while the node precisions ``a_i = beta lam_i -
+beta^2 S_i`` are (a damped mix of positive values), and ``a_{i->j} = a_i + beta^2 J_ij^2
+v_{j->i} > a_i``: checking the nodes checks every edge. One sweep is O(n^2) time; memory is
+two n x n arrays' worth of messages. Reason codes as in :mod:`sgphys.kernels.amp`.
 """
 
 from __future__ import annotations
 
+import llvmlite.ir as ir
 import numpy as np
-from numba import njit
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from .amp import BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def rbp_step(J, h, lam_k, beta, Min, Vin, Mout, Vout, mean, var):
-    """One undamped r-BP sweep: outgoing messages (sender-major) and full marginals.
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bit pattern of a float64 as an int64. For x >= 0 (and NaN with a clear
+    sign bit) the integers order as the floats, NaN above inf: an integer max of
+    ``_bits(abs(x))`` is a NaN-propagating max of |x| that LLVM vectorises (a float max
+    reduction does not vectorise without the ``nnan`` fast-math flag)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
 
-    Returns the smallest precision over all edges and nodes.
+
+@intrinsic
+def _float(typingctx, x):
+    """Inverse of :func:`_bits`."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True)
+def pair_offsets(n):
+    """``off[i]`` such that pair (i, j), i < j, has index ``off[i] + j``."""
+    off = np.empty(n, dtype=np.int64)
+    start = 0
+    for i in range(n):
+        off[i] = start - (i + 1)
+        start += n - 1 - i
+    return off
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def node_sums(J, off, mu, vu, md, vd, T, S):
+    """Node sums ``T_i = sum_k J_ik m_{k->i}`` and ``S_i = sum_k J_ik^2 v_{k->i}``."""
+    n = J.shape[0]
+    T[:] = 0.0
+    S[:] = 0.0
+    for i in range(n):
+        t = 0.0
+        s = 0.0
+        o = off[i]
+        for j in range(i + 1, n):
+            p = o + j
+            jij = J[i, j]
+            jj = jij * jij
+            t += jij * md[p]            # m_{j->i} into i
+            s += jj * vd[p]
+            T[j] += jij * mu[p]         # m_{i->j} into j
+            S[j] += jj * vu[p]
+        T[i] += t
+        S[i] += s
+
+
+@njit(cache=True)
+def chunk_bounds(n, chunks):
+    """Row boundaries splitting the pair rows ``0..n-2`` into ``chunks`` runs of about
+    equal pair counts (row i has n - 1 - i pairs)."""
+    total = n * (n - 1) // 2
+    bounds = np.zeros(chunks + 1, dtype=np.int64)
+    done = 0
+    c = 1
+    for i in range(n - 1):
+        done += n - 1 - i
+        while c < chunks and done * chunks >= c * total:
+            bounds[c] = i + 1
+            c += 1
+    bounds[c:] = max(n - 1, 0)
+    return bounds
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
+    """Update the pairs of rows ``r0 <= i < r1`` in place; add the new messages' node sums
+    into ``Tn, Sn`` (which must start at zero) and write ``stats[1:]`` for these pairs
+    (see :func:`rbp_sweep`)."""
+    n = J.shape[0]
+    b2 = beta * beta
+    w = 1.0 - damping
+    # maxima as bit patterns of non-negative floats (see _bits); sums of squares as floats
+    dm = 0
+    dv = 0
+    mmax = 0
+    vmax = 0
+    sm = 0.0
+    sv = 0.0
+    for i in range(r0, r1):
+        ai = A[i]
+        bi = B[i]
+        # row i of the pairs as contiguous views indexed from 0 (j = i + 1 + k), so the
+        # loop below vectorises (error_model="numpy": no zero-division branch)
+        cnt = n - 1 - i
+        p0 = off[i] + i + 1
+        Jr = J[i, i + 1:]
+        mur = mu[p0:p0 + cnt]
+        vur = vu[p0:p0 + cnt]
+        mdr = md[p0:p0 + cnt]
+        vdr = vd[p0:p0 + cnt]
+        Ar = A[i + 1:]
+        Br = B[i + 1:]
+        Tr = Tn[i + 1:]
+        Sr = Sn[i + 1:]
+        t = 0.0
+        s = 0.0
+        for k in range(cnt):
+            jij = Jr[k]
+            jj = jij * jij
+            m_up = mur[k]
+            v_up = vur[k]
+            m_dn = mdr[k]
+            v_dn = vdr[k]
+            # i -> j: remove j's message into i
+            q1 = 1.0 / (ai + b2 * jj * v_dn)
+            u1 = (bi - beta * jij * m_dn) * q1
+            # j -> i: remove i's message into j
+            q2 = 1.0 / (Ar[k] + b2 * jj * v_up)
+            u2 = (Br[k] - beta * jij * m_up) * q2
+            x1 = u1 - m_up
+            x2 = u2 - m_dn
+            y1 = q1 - v_up
+            y2 = q2 - v_dn
+            dm = max(dm, max(_bits(abs(x1)), _bits(abs(x2))))
+            dv = max(dv, max(_bits(abs(y1)), _bits(abs(y2))))
+            mmax = max(mmax, max(_bits(abs(m_up)), _bits(abs(m_dn))))
+            vmax = max(vmax, max(_bits(abs(v_up)), _bits(abs(v_dn))))
+            sm += x1 * x1 + x2 * x2
+            sv += y1 * y1 + y2 * y2
+            n1 = damping * m_up + w * u1
+            n2 = damping * m_dn + w * u2
+            nv1 = damping * v_up + w * q1
+            nv2 = damping * v_dn + w * q2
+            mur[k] = n1
+            vur[k] = nv1
+            mdr[k] = n2
+            vdr[k] = nv2
+            Tr[k] += jij * n1   # m_{i->j} into j
+            Sr[k] += jj * nv1
+            t += jij * n2       # m_{j->i} into i
+            s += jj * nv2
+        Tn[i] += t
+        Sn[i] += s
+    stats[1] = _float(dm)
+    stats[2] = _float(dv)
+    stats[3] = _float(mmax)
+    stats[4] = _float(vmax)
+    stats[5] = sm
+    stats[6] = sv
+
+
+@njit(cache=True)
+def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC):
+    for c in range(bounds.shape[0] - 1):
+        TnC[c, :] = 0.0
+        SnC[c, :] = 0.0
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, bounds[c], bounds[c + 1],
+              TnC[c], SnC[c], statsC[c])
+
+
+@njit(cache=True, parallel=True)
+def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC):
+    """:func:`_chunks` with the chunks across threads. The chunks are fixed by the size
+    alone and summed in order afterwards, so the result is the serial one bit for bit,
+    whatever the number of threads. A separate function on purpose (see
+    :func:`sgphys.kernels.amp._row_sums_parallel`)."""
+    for c in prange(bounds.shape[0] - 1):
+        TnC[c, :] = 0.0
+        SnC[c, :] = 0.0
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, bounds[c], bounds[c + 1],
+              TnC[c], SnC[c], statsC[c])
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
+              stats, bounds, TnC, SnC, statsC, parallel):
+    """One damped r-BP sweep in place on the packed messages.
+
+    On entry ``T, S`` are the node sums of the current messages; ``A, B`` receive the node
+    precisions and fields ``beta lam_i - beta^2 S_i``, ``beta h_i + beta T_i``, and
+    ``um, uv`` the full marginals ``B / A``, ``1 / A`` of the current messages. The raw
+    update ``u`` of every message is mixed as ``damping * old + (1 - damping) * u``;
+    ``Tn, Sn`` receive the node sums of the new messages. ``stats`` receives ``[min node
+    precision, max |u_m - m|, max |u_v - v|, max(1, max |m|), max v, sum (u_m - m)^2,
+    sum (u_v - v)^2]`` over directed edges (old values). If a node precision is not
+    positive the messages are left untouched.
+
+    The pair rows are split into chunks at ``bounds`` (:func:`chunk_bounds`) with work
+    arrays ``TnC, SnC`` (chunks, n) and ``statsC`` (chunks, 7); ``parallel`` runs the
+    chunks across threads with the same result.
     """
     n = J.shape[0]
     b2 = beta * beta
     amin = np.inf
+    nonpositive = False
     for i in range(n):
-        S = 0.0
-        T = 0.0
-        for k in range(n):
-            if k != i:
-                jik = J[i, k]
-                S += jik * jik * Vin[i, k]
-                T += jik * Min[i, k]
-        a_full = beta * lam_k[i] - b2 * S
-        b_full = beta * h[i] + beta * T
-        if a_full < amin:
-            amin = a_full
-        mean[i] = b_full / a_full
-        var[i] = 1.0 / a_full
-        for j in range(n):
-            if j == i:
-                Mout[i, j] = 0.0
-                Vout[i, j] = 0.0
-                continue
-            jij = J[i, j]
-            a = a_full + b2 * jij * jij * Vin[i, j]
-            b = b_full - beta * jij * Min[i, j]
-            if a < amin:
-                amin = a
-            Mout[i, j] = b / a
-            Vout[i, j] = 1.0 / a
-    return amin
+        a = beta * lam_k[i] - b2 * S[i]
+        b = beta * h[i] + beta * T[i]
+        A[i] = a
+        B[i] = b
+        um[i] = b / a
+        uv[i] = 1.0 / a
+        if not (a > 0.0):  # NaN included
+            nonpositive = True
+        if a < amin:
+            amin = a
+    stats[0] = min(amin, 0.0) if nonpositive else amin
+    if nonpositive:
+        return
+    if parallel:
+        _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC,
+                         statsC)
+    else:
+        _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC)
+    # reduce the chunks in order (deterministic); NaN propagates through the bit maxima
+    Tn[:] = 0.0
+    Sn[:] = 0.0
+    mx = np.zeros(4, dtype=np.int64)
+    mx[2] = _bits(1.0)
+    sm = 0.0
+    sv = 0.0
+    for c in range(statsC.shape[0]):
+        for i in range(n):
+            Tn[i] += TnC[c, i]
+            Sn[i] += SnC[c, i]
+        for q in range(4):
+            mx[q] = max(mx[q], _bits(statsC[c, 1 + q]))
+        sm += statsC[c, 5]
+        sv += statsC[c, 6]
+    for q in range(4):
+        stats[1 + q] = _float(mx[q])
+    stats[5] = sm
+    stats[6] = sv
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def rbp_solve(J, h, lam_k, beta, Min, Vin, damping, tol, max_iter, paper_criterion,
-              history, mean, var):
-    """Iterate r-BP in place on the receiver-major messages. Returns (n_iter, residual,
-    reason); ``mean``/``var`` receive the full marginals of the last valid state."""
+def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
+              paper_criterion, history, mean, var, chunks, parallel):
+    """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
+    ``mean``/``var`` receive the full marginals of the last valid state."""
     n = J.shape[0]
-    Mout = np.empty((n, n))
-    Vout = np.empty((n, n))
+    T = np.empty(n)
+    S = np.empty(n)
+    Tn = np.empty(n)
+    Sn = np.empty(n)
+    A = np.empty(n)
+    B = np.empty(n)
     um = np.empty(n)
     uv = np.empty(n)
+    stats = np.zeros(7)
+    bounds = chunk_bounds(n, chunks)
+    TnC = np.empty((chunks, n))
+    SnC = np.empty((chunks, n))
+    statsC = np.zeros((chunks, 7))
+    node_sums(J, off, mu, vu, md, vd, T, S)
     keep_history = history.shape[0] > 0
+    n_edges = n * (n - 1) if n > 1 else 1
     res = np.inf
-    # marginals of the initial messages
     for it in range(max_iter):
-        amin = rbp_step(J, h, lam_k, beta, Min, Vin, Mout, Vout, um, uv)
-        if not (amin > 0.0):
+        rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
+                  stats, bounds, TnC, SnC, statsC, parallel)
+        if not (stats[0] > 0.0):
             return it, res, NONPOSITIVE
-        dm = 0.0
-        dv = 0.0
-        mmax = 1.0
-        vmax = 0.0
-        sm = 0.0
-        sv = 0.0
         ok = True
+        for x in stats[1:]:
+            if not np.isfinite(x):
+                ok = False
         for i in range(n):
             if not (abs(um[i]) < BLOWUP_LIMIT):
                 ok = False
-            for j in range(n):
-                if i == j:
-                    continue
-                old_m = Min[j, i]
-                old_v = Vin[j, i]
-                new_m = Mout[i, j]
-                new_v = Vout[i, j]
-                if not (abs(new_m) < BLOWUP_LIMIT):
-                    ok = False
-                x = abs(new_m - old_m)
-                y = abs(new_v - old_v)
-                if x > dm:
-                    dm = x
-                if y > dv:
-                    dv = y
-                if abs(old_m) > mmax:
-                    mmax = abs(old_m)
-                if old_v > vmax:
-                    vmax = old_v
-                sm += x * x
-                sv += y * y
+            mean[i] = um[i]
+            var[i] = uv[i]
         if not ok:
             return it, res, BLOWUP
-        r1 = dm / mmax
-        r2 = dv / vmax
+        r1 = stats[1] / stats[3]
+        r2 = stats[2] / stats[4] if stats[4] > 0.0 else 0.0
         res = r1 if r1 > r2 else r2
         if keep_history:
             history[it] = res
-        w = 1.0 - damping
-        n_edges = n * (n - 1) if n > 1 else 1
-        crit = ((sm + sv) / n_edges) if paper_criterion else res
-        for i in range(n):
-            for j in range(n):
-                if i != j:
-                    Min[j, i] = damping * Min[j, i] + w * Mout[i, j]
-                    Vin[j, i] = damping * Vin[j, i] + w * Vout[i, j]
-            mean[i] = um[i]
-            var[i] = uv[i]
+        crit = ((stats[5] + stats[6]) / n_edges) if paper_criterion else res
+        T, Tn = Tn, T
+        S, Sn = Sn, S
         if crit < tol:
             # marginals of the final (damped) messages
-            rbp_step(J, h, lam_k, beta, Min, Vin, Mout, Vout, mean, var)
+            b2 = beta * beta
+            for i in range(n):
+                a = beta * lam_k[i] - b2 * S[i]
+                if a > 0.0:
+                    mean[i] = (beta * h[i] + beta * T[i]) / a
+                    var[i] = 1.0 / a
             return it + 1, res, CONVERGED
     return max_iter, res, MAX_ITER
+
+
+def pack(M, Vm):
+    """Sender-major full matrices (``M[k, i] = m_{k->i}``) to packed pair arrays
+    ``(off, mu, vu, md, vd)``. For tests and initialisation from full messages."""
+    n = M.shape[0]
+    iu, ju = np.triu_indices(n, 1)
+    return (pair_offsets(n), M[iu, ju].copy(), Vm[iu, ju].copy(), M[ju, iu].copy(),
+            Vm[ju, iu].copy())
+
+
+def unpack(mu, vu, md, vd, n):
+    """Packed pair arrays to sender-major full matrices ``(M, Vm)`` (diagonal zero)."""
+    iu, ju = np.triu_indices(n, 1)
+    M = np.zeros((n, n))
+    Vm = np.zeros((n, n))
+    M[iu, ju], Vm[iu, ju], M[ju, iu], Vm[ju, iu] = mu, vu, md, vd
+    return M, Vm
