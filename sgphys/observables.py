@@ -19,7 +19,7 @@ from .spin import BLOCKS
 __all__ = ["contrast_ratio", "test_error", "theory_test_error", "theory_w11_scale",
            "hessian_spectrum", "spectral_density", "zero_mode_fraction", "BlockStatistics",
            "block_statistics", "BlockFit", "fit_blocks", "resample_model", "kl_divergence",
-           "Landscape", "energy_landscape", "block_values"]
+           "Landscape", "energy_landscape", "block_values", "H1_SPLIT"]
 
 
 def contrast_ratio(W, block: str = "full") -> float:
@@ -163,9 +163,16 @@ def zero_mode_fraction(model, rtol=1e-10, count="active", atol=None) -> float:
 
 # -- coupling statistics ----------------------------------------------------------------------
 
+#: sub-blocks of h1 by position: the fields of the W11 diagonal (i = j) and the rest. h1 is
+#: bimodal (Fig. 1c) because the diagonal carries the signal W11 = I; fitting the two apart
+#: keeps that structure when resampling (see :func:`resample_model`)
+H1_SPLIT = ("h1_diag", "h1_off")
+
+
 def block_values(model) -> dict:
     """Non-zero entries of each block (SPEC 3): J1 and J3 off-diagonal, J2 in both
-    orientations (the W11-W21 block and its transpose), h1, h2."""
+    orientations (the W11-W21 block and its transpose), h1, h2; and h1 split by position
+    into ``h1_diag`` (fields of W11[i, i]) and ``h1_off`` (:data:`H1_SPLIT`)."""
     b = model.blocks()
     out = {}
     for name in ("J1", "J3"):
@@ -174,7 +181,14 @@ def block_values(model) -> dict:
         out[name] = vals
     out["J2"] = np.concatenate([b["J2"].ravel(), b["J2"].T.ravel()])
     out["h1"], out["h2"] = b["h1"], b["h2"]
+    diag = _w11_diagonal(model.D)
+    out["h1_diag"], out["h1_off"] = b["h1"][diag], b["h1"][~diag]
     return {k: v[v != 0.0] for k, v in out.items()}
+
+
+def _w11_diagonal(D):
+    """Mask over the D*D W11 spins (k = i*D + j) of the diagonal i = j."""
+    return np.eye(D, dtype=bool).ravel()
 
 
 @dataclass
@@ -442,13 +456,20 @@ def fit_blocks(stats: BlockStatistics, kind="gaussian", max_components=4) -> dic
     return fits
 
 
-def resample_model(model, fit: dict, seed=0, lam_k=None):
+def resample_model(model, fit: dict, seed=0, lam_k=None, split_h1=False):
     """A spin model whose J and h are drawn entrywise from fitted block distributions.
 
     Keeps the block layout (J1 W11-W11, J2 W11-W21, J3 W21-W21, h1, h2), symmetry and zero
     diagonal; ``lam_k`` is kept from the data model (``Q_kk + lam``, as in the paper's
     Fig. S3) unless given. Returns a :class:`~sgphys.spin.SpinModel` (built from couplings,
     without features) that every solver accepts.
+
+    Drawn entrywise from one distribution per block, h1 loses where its large values sit
+    (on the W11 diagonal), and so does the solution. With ``split_h1=True`` the fields of
+    the W11 diagonal and the other W11 fields are drawn from their own fits (``fit`` needs
+    ``h1_diag`` and ``h1_off``: pass ``blocks=BLOCKS + H1_SPLIT`` to
+    :func:`block_statistics`). Draws are made in block order J1, J2, J3, h1, h2, so the
+    same seed gives the same couplings either way.
 
     Parameters
     ----------
@@ -458,11 +479,14 @@ def resample_model(model, fit: dict, seed=0, lam_k=None):
         From :func:`fit_blocks`.
     seed : int, SeedSequence or Generator
     lam_k : array_like, shape (n_spins,), optional
+    split_h1 : bool
+        Draw the W11-diagonal fields apart from the other W11 fields.
     """
     from .spin import SpinModel
 
     model = _check_model(model)
-    missing = [b for b in BLOCKS if b not in fit]
+    need = [b for b in BLOCKS if b != "h1"] + (list(H1_SPLIT) if split_h1 else ["h1"])
+    missing = [b for b in need if b not in fit]
     if missing:
         raise ValueError(f"fit is missing blocks {missing}")
     rng = as_generator(seed)
@@ -480,7 +504,14 @@ def resample_model(model, fit: dict, seed=0, lam_k=None):
     J3 = np.zeros((D, D))
     J3[iu3] = fit["J3"].sample(iu3[0].size, rng)
     J[d2:, d2:] = J3 + J3.T
-    h = np.concatenate([fit["h1"].sample(d2, rng), fit["h2"].sample(D, rng)])
+    if split_h1:
+        diag = _w11_diagonal(D)
+        h1 = np.empty(d2)
+        h1[diag] = fit["h1_diag"].sample(D, rng)
+        h1[~diag] = fit["h1_off"].sample(d2 - D, rng)
+    else:
+        h1 = fit["h1"].sample(d2, rng)
+    h = np.concatenate([h1, fit["h2"].sample(D, rng)])
     lk = model.lam_k if lam_k is None else check_array("lam_k", lam_k, shape=(n,))
     return SpinModel.from_couplings(J, h, lk, D, lam=model.lam)
 

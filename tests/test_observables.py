@@ -143,6 +143,52 @@ def test_resampled_model_keeps_symmetry_diagonal_and_layout():
     assert not np.array_equal(sgphys.resample_model(models[0], fit, seed=4).J, J)
 
 
+def test_h1_split_by_position_and_resampled_apart():
+    from sgphys.observables import H1_SPLIT, BlockFit, block_values
+    from sgphys.spin import BLOCKS
+
+    D = 4
+    model = _model(D, 30, 400, 0.5, seed=2)
+    vals = block_values(model)
+    h1 = model.h[:D * D].reshape(D, D)
+    np.testing.assert_array_equal(vals["h1_diag"], np.diag(h1))
+    np.testing.assert_array_equal(np.sort(vals["h1_off"]), np.sort(h1[~np.eye(D, dtype=bool)]))
+    stats = sgphys.block_statistics(model, blocks=BLOCKS + H1_SPLIT)
+    assert stats.n("h1_diag") == D and stats.n("h1_off") == D * D - D
+    fit = sgphys.fit_blocks(stats)
+    # distinguishable fits: the split draws land on the right positions
+    fit["h1_diag"] = BlockFit("gaussian", np.ones(1), np.array([5.0]), np.array([1e-9]), 0, 0)
+    fit["h1_off"] = BlockFit("gaussian", np.ones(1), np.array([-5.0]), np.array([1e-9]), 0, 0)
+    a = sgphys.resample_model(model, fit, seed=7)
+    b = sgphys.resample_model(model, fit, seed=7, split_h1=True)
+    np.testing.assert_array_equal(a.J, b.J)  # couplings are drawn first: the same
+    hb = b.h[:D * D].reshape(D, D)
+    np.testing.assert_allclose(np.diag(hb), 5.0)
+    np.testing.assert_allclose(hb[~np.eye(D, dtype=bool)], -5.0)
+    with pytest.raises(ValueError, match="h1_diag"):
+        sgphys.resample_model(model, {k: fit[k] for k in BLOCKS}, split_h1=True)
+
+
+def test_split_resampling_keeps_the_diagonal_solution_block_resampling_loses_it():
+    """Fig. S3's claim, checked on the exact solution: with the W11-diagonal fields fitted
+    apart, the resampled model's ridge solution has a diagonal W11 (contrast ratio near
+    the data-built one); with one fit per block it does not."""
+    from sgphys.observables import H1_SPLIT
+    from sgphys.spin import BLOCKS
+
+    data = _model(6, 100, 600, 1.0, seed=0)
+    fit = sgphys.fit_blocks(sgphys.block_statistics(data, blocks=BLOCKS + H1_SPLIT))
+    rho = {}
+    for split in (False, True):
+        rhos = [sgphys.contrast_ratio(sgphys.solve_exact(
+            sgphys.resample_model(data, fit, seed=s, split_h1=split)).W, block="w11")
+            for s in range(5)]
+        rho[split] = np.mean(rhos)
+    rho_data = sgphys.contrast_ratio(sgphys.solve_exact(data).W, block="w11")
+    assert rho[True] > 0.8 and rho_data > 0.8
+    assert rho[False] < 0.5
+
+
 def test_energy_landscape_energies_are_model_energies():
     model = _model(3, 10, 50, 0.01)
     land = sgphys.energy_landscape(model, n_samples=60, seed=0, grid=12)
