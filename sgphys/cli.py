@@ -2,12 +2,15 @@
 
     sgphys list                       experiments and presets
     sgphys run EXPERIMENT [--preset quick|paper] [--set key=value ...] [--out PATH]
-               [--workers N | --scheduler ADDRESS]
+               [--workers N | --scheduler ADDRESS] [--fresh]
     sgphys plot EXPERIMENT [PATH] [--out PNG] [--pdf] [--reference]
     sgphys reproduce [--preset quick|paper] [--data DIR] [--figures DIR] [--workers N]
+                     [--fresh]
     sgphys info PATH                  dims, variables, attributes, convergence counts
     sgphys warmup                     compile and cache the numba kernels
 
+A file whose parameters match the run's is reused, not recomputed (``--fresh`` recomputes,
+e.g. after changing the code); an interrupted run resumes from its finished points.
 Errors (unknown experiment, bad ``--set`` value, unreadable file) print one line and exit
 with status 2. Figures are drawn by the scripts in the repository's ``analysis/`` folder
 (next to the ``sgphys`` package of an editable install, or ``$SGPHYS_ANALYSIS``).
@@ -85,15 +88,29 @@ def _run(args):
     import sgphys
 
     out = args.out or os.path.join("data", f"{args.experiment}.nc")
+    before = _mtime(out)
     t0 = time.perf_counter()
     ds = sgphys.run_experiment(args.experiment, preset=args.preset, workers=args.workers,
-                               scheduler=args.scheduler, out=out,
+                               scheduler=args.scheduler, out=out, resume=not args.fresh,
                                progress=None if not args.no_progress else False,
                                **parse_set(args.set))
     failed = int((ds.status.values != 1).sum())
-    print(f"{args.experiment}: wrote {out} in {time.perf_counter() - t0:.1f} s"
-          + (f" ({failed} failed points, see `sgphys info {out}`)" if failed else ""))
+    if before is not None and _mtime(out) == before:
+        print(f"{args.experiment}: {out} is up to date (same parameters, not recomputed; "
+              "--fresh recomputes it)")
+    else:
+        print(f"{args.experiment}: wrote {out} in {time.perf_counter() - t0:.1f} s")
+    if failed:
+        print(f"{args.experiment}: {failed} failed points, see `sgphys info {out}`")
     return 0
+
+
+def _mtime(path):
+    """Modification time of a file in ns, or None: tells a reused file from a new one."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _plot(args):
@@ -115,6 +132,7 @@ def _reproduce(args):
         out = os.path.join(args.data, f"{name}.nc")
         t0 = time.perf_counter()
         ds = sgphys.run_experiment(name, preset=args.preset, workers=args.workers, out=out,
+                                   resume=not args.fresh,
                                    progress=None if not args.no_progress else False)
         t_run = time.perf_counter() - t0
         fig = _figure_module(name).plot(ds, os.path.join(args.figures, f"{FIGURES[name]}.png"),
@@ -189,6 +207,9 @@ def build_parser():
     g.add_argument("--workers", type=int, default=1, help="process-pool size")
     g.add_argument("--scheduler", help="dask scheduler address, or 'local'")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--fresh", action="store_true",
+                   help="recompute: ignore an existing file with the same parameters and "
+                        "the finished points of an interrupted run")
     r.set_defaults(func=_run)
 
     pl = sub.add_parser("plot", help="draw an experiment's figure from its netCDF")
@@ -206,6 +227,8 @@ def build_parser():
     rp.add_argument("--workers", type=int, default=1)
     rp.add_argument("--reference", action="store_true")
     rp.add_argument("--no-progress", action="store_true")
+    rp.add_argument("--fresh", action="store_true",
+                    help="recompute every experiment even where its file is up to date")
     rp.set_defaults(func=_reproduce)
 
     i = sub.add_parser("info", help="describe a netCDF file")

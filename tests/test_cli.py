@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sgphys
@@ -33,6 +34,14 @@ def test_run_info_plot_round_trip(tmp_path):
     assert list(ds.P.values) == [10, 40] and ds.sizes["seed"] == 1
     r = sg("info", str(out))
     assert r.returncode == 0 and "zero_mode_fraction" in r.stdout and "failed points: 0" in r.stdout
+    # same parameters again: reused, and said so; --fresh recomputes
+    mtime = out.stat().st_mtime_ns
+    r = sg("run", "hessian", "--set", "P=[10,40]", "--set", "seeds=1", "--out", str(out))
+    assert r.returncode == 0 and "up to date" in r.stdout and out.stat().st_mtime_ns == mtime
+    r = sg("run", "hessian", "--set", "P=[10,40]", "--set", "seeds=1", "--out", str(out),
+           "--fresh")
+    assert r.returncode == 0 and "wrote" in r.stdout and out.stat().st_mtime_ns != mtime
+    np.testing.assert_array_equal(sgphys.io.load(out).eigenvalues, ds.eigenvalues)
     png = tmp_path / "h.png"
     r = sg("plot", "hessian", str(out), "--out", str(png), "--pdf")
     assert r.returncode == 0, r.stderr
