@@ -12,12 +12,24 @@ except ImportError:
 def plot(ds, out, reference=False, pdf=False):
     fig, axes = st.plt.subplots(1, 3, figsize=(st.DOUBLE, 2.3))
     for ax, alpha, tag in ((axes[0], ds.alpha.values[0], "a"), (axes[2], ds.alpha.values[-1], "c")):
+        curves = {}
         for j, scheme in enumerate(ds.scheme.values):
             sub = ds.sel(alpha=alpha, scheme=scheme)
-            ax.plot(ds.epoch, st.mean_sd_count(sub.train_loss)[0], color=f"C{j}", ls="-",
+            curves[scheme] = (st.mean_sd_count(sub.train_loss)[0],
+                              st.mean_sd_count(sub.test_loss)[0])
+        # the losses come from sufficient statistics: below ~1e-14 of their start they are
+        # round-off, drawn flat at that floor rather than as noise
+        floor = 1e-14 * max(float(np.nanmax(c[0])) for c in curves.values())
+        for j, (scheme, (train, test)) in enumerate(curves.items()):
+            ax.plot(ds.epoch, np.maximum(train, floor), color=f"C{j}", ls="-",
                     label=f"{scheme} train")
-            ax.plot(ds.epoch, st.mean_sd_count(sub.test_loss)[0], color=f"C{j}", ls="--",
+            ax.plot(ds.epoch, np.maximum(test, floor), color=f"C{j}", ls="--",
                     label=f"{scheme} test")
+        if min(float(np.nanmin(c[0])) for c in curves.values()) < floor:
+            ax.axhline(floor, color="0.6", lw=0.6, ls=":")
+            ax.annotate("round-off", (ds.epoch.values[-1], floor), xytext=(0, 2),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=6,
+                        color="0.4")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
