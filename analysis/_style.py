@@ -80,9 +80,15 @@ def main(plot, experiment, description):
     """Command line of one figure script: ``python analysis/figX.py [data.nc] [--out ...]``."""
     import sgphys.io
 
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("data", nargs="?", default=str(REPO / "data" / f"{experiment}.nc"))
-    p.add_argument("--out", default=str(REPO / "figures" / f"{Path(plot.__module__).stem}.png"))
+    import inspect
+
+    # the script's own name (plot.__module__ is "__main__" when it is run as a script)
+    name = Path(inspect.getfile(plot)).stem
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("data", nargs="?", default=str(REPO / "data" / f"{experiment}.nc"),
+                   help="netCDF file")
+    p.add_argument("--out", default=str(REPO / "figures" / f"{name}.png"), help="PNG path")
     p.add_argument("--reference", action="store_true", help="overlay the paper's numbers")
     p.add_argument("--pdf", action="store_true", help="also write a PDF")
     a = p.parse_args()

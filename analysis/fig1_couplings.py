@@ -22,7 +22,7 @@ def plot(ds, out, reference=False, pdf=False):
     D = int(sub.D)
     n = D * (D + 1)
     fig = st.plt.figure(figsize=(st.DOUBLE, 4.6))
-    gs = fig.add_gridspec(2, 5, height_ratios=[1.1, 1], hspace=0.75)
+    gs = fig.add_gridspec(2, 5, height_ratios=[1.1, 1])
     ax = fig.add_subplot(gs[0, 0:2])
     h = sub.h_example.isel(seed=0).values[:n]
     H = np.zeros((D + 1, D + 1))
@@ -72,7 +72,7 @@ def plot(ds, out, reference=False, pdf=False):
             ax.set_ylabel("probability density")
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, frameon=False, loc="lower right", ncol=3, fontsize=6)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=3.0)  # room between the rows for panel (c)'s heading
     # panel (c)'s heading sits in the gap between the rows, left of the block titles
     top = max(a.get_position().y1 for a in fig.axes[-5:])
     fig.text(0.01, top + 0.085, f"(c) block statistics, D={D}, N={int(sub.N)}, "

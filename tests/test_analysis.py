@@ -41,6 +41,10 @@ def test_script_runs_from_the_command_line(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 10_000
+    # run as a script, the default output is named after the script (was __main__.png)
+    r = subprocess.run([sys.executable, str(REPO / "analysis" / "figS5_hessian.py"), "--help"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "figS5_hessian.png" in r.stdout and "__main__" not in r.stdout
 
 
 def test_fig4b_trained_transformer_and_amp_match_the_paper_within_two_sd():
