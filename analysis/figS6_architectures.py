@@ -10,7 +10,7 @@ except ImportError:
 
 
 def plot(ds, out, reference=False, pdf=False):
-    fig, ax = st.plt.subplots(figsize=(st.SINGLE, 2.6))
+    fig, ax = st.plt.subplots(figsize=(st.SINGLE * 1.45, 2.6))
     N = ds.N.values
     markers = "os^vD"
     for i, arch in enumerate(ds.arch.values):
@@ -24,7 +24,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_xlabel("prompt length N")
     ax.set_ylabel("test error")
     ax.set_title("architectures (symbols) vs spin solvers (lines)")
-    ax.legend(frameon=False, fontsize=6, ncol=2)
+    ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: hides no point
     fig.tight_layout()
     return st.save(fig, out, pdf)
 
