@@ -5,12 +5,13 @@
                [--workers N | --scheduler ADDRESS] [--fresh]
     sgphys plot EXPERIMENT [PATH] [--out PNG] [--pdf] [--reference]
     sgphys reproduce [--preset quick|paper] [--data DIR] [--figures DIR] [--workers N]
-                     [--fresh]
+                     [--reuse | --fresh]
     sgphys info PATH                  dims, variables, attributes, convergence counts
     sgphys warmup                     compile and cache the numba kernels
 
-A file whose parameters match the run's is reused, not recomputed (``--fresh`` recomputes,
-e.g. after changing the code); an interrupted run resumes from its finished points.
+``run`` reuses a file whose parameters match the run's (``--fresh`` recomputes, e.g. after
+changing the code); ``reproduce`` recomputes every experiment unless ``--reuse`` is given.
+An interrupted run resumes from its finished points either way.
 Errors (unknown experiment, bad ``--set`` value, unreadable file) print one line and exit
 with status 2. Figures are drawn by the scripts in the repository's ``analysis/`` folder
 (next to the ``sgphys`` package of an editable install, or ``$SGPHYS_ANALYSIS``).
@@ -130,11 +131,13 @@ def _reproduce(args):
     rows = []
     for name in sgphys.list_experiments():
         out = os.path.join(args.data, f"{name}.nc")
+        before = _mtime(out)
         t0 = time.perf_counter()
         ds = sgphys.run_experiment(name, preset=args.preset, workers=args.workers, out=out,
-                                   resume=not args.fresh,
+                                   resume=not args.fresh, reuse=args.reuse,
                                    progress=None if not args.no_progress else False)
         t_run = time.perf_counter() - t0
+        reused = before is not None and _mtime(out) == before
         fig = _figure_module(name).plot(ds, os.path.join(args.figures, f"{FIGURES[name]}.png"),
                                         reference=args.reference)
         conv = ""
@@ -142,8 +145,9 @@ def _reproduce(args):
             c = ds.converged.values
             conv = f"{int((c == 1).sum())}/{c.size}"
         failed = int((ds.status.values != 1).sum())
-        rows.append((name, f"{t_run:.1f}", conv, str(failed), str(fig)))
-        print(f"  {name:<14s} {t_run:7.1f} s  -> {fig}", flush=True)
+        seconds = "reused" if reused else f"{t_run:.1f}"
+        rows.append((name, seconds, conv, str(failed), str(fig)))
+        print(f"  {name:<14s} {seconds:>7s}{'' if reused else ' s'}  -> {fig}", flush=True)
     print()
     print(f"{'experiment':<14s} {'seconds':>8s} {'converged':>10s} {'failed':>7s}  figure")
     for r in rows:
@@ -227,8 +231,12 @@ def build_parser():
     rp.add_argument("--workers", type=int, default=1)
     rp.add_argument("--reference", action="store_true")
     rp.add_argument("--no-progress", action="store_true")
-    rp.add_argument("--fresh", action="store_true",
-                    help="recompute every experiment even where its file is up to date")
+    g = rp.add_mutually_exclusive_group()
+    g.add_argument("--reuse", action="store_true",
+                   help="keep files whose parameters match (e.g. after an interrupted "
+                        "reproduce) instead of recomputing them")
+    g.add_argument("--fresh", action="store_true",
+                   help="also discard the finished points of interrupted runs")
     rp.set_defaults(func=_reproduce)
 
     i = sub.add_parser("info", help="describe a netCDF file")
@@ -250,7 +258,8 @@ def main(argv=None):
         print(f"sgphys: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("sgphys: interrupted (finished points are kept; run again to resume)",
+        print("sgphys: interrupted (finished points are kept: run again to resume; "
+              "`sgphys reproduce --reuse` also keeps the finished experiments)",
               file=sys.stderr)
         return 130
 

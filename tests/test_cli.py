@@ -56,7 +56,14 @@ def test_reproduce_writes_every_dataset_and_figure(tmp_path):
     pngs = list((tmp_path / "f").glob("*.png"))
     assert len(pngs) == len(sgphys.list_experiments())
     assert all(p.stat().st_size > 10_000 for p in pngs)
-    assert "experiment" in r.stdout and "seconds" in r.stdout
+    assert "experiment" in r.stdout and "seconds" in r.stdout and "reused" not in r.stdout
+    # --reuse keeps the files (an interrupted reproduce goes on where it stopped)
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "d").glob("*.nc")}
+    r = sg("reproduce", "--data", str(tmp_path / "d"), "--figures", str(tmp_path / "f"),
+           "--reuse")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("reused") >= 2 * len(sgphys.list_experiments())  # lines and table
+    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -150,6 +150,12 @@ def test_sigkill_and_resume_loses_nothing(tmp_path):
     again = sgphys.run_experiment("phase_diagram", out=out, **_tiny())
     assert again.attrs["history"] == resumed.attrs["history"]
     assert len(mtimes) == len(done)
+    # reuse=False recomputes it (the same numbers, a new file)
+    stamp = out.stat().st_mtime_ns
+    redone = sgphys.run_experiment("phase_diagram", out=out, reuse=False, **_tiny())
+    assert out.stat().st_mtime_ns != stamp
+    for name in fresh.data_vars:
+        np.testing.assert_array_equal(redone[name].values, fresh[name].values, err_msg=name)
 
 
 def test_parameter_validation():

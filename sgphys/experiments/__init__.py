@@ -178,7 +178,7 @@ def _assemble(exp, params, points, results):
 
 
 def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, resume=True,
-                   progress=None, **overrides):
+                   progress=None, reuse=True, **overrides):
     """Run an experiment's sweep and return its labelled Dataset.
 
     Parameters
@@ -196,9 +196,13 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     out : path, optional
         netCDF output. Finished points are kept in ``<out>.partial/`` until the file is
         written, so an interrupted run resumes where it stopped; a complete file with the
-        same parameters is returned without recomputing.
+        same parameters is returned without recomputing (unless ``reuse`` is False).
     resume : bool
-        False discards finished points of an earlier interrupted run.
+        False discards finished points of an earlier interrupted run (and recomputes a
+        complete file).
+    reuse : bool
+        False recomputes a complete file with the same parameters (finished points of an
+        interrupted run are still kept unless ``resume`` is False).
     progress : bool, optional
         tqdm bar over points; default on only when stderr is a terminal.
     """
@@ -214,7 +218,7 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     experiment_seed = int(params.get("seed", 0))
     if out is not None:
         out = os.fspath(out)
-        if resume and os.path.exists(out):
+        if resume and reuse and os.path.exists(out):
             try:
                 old = io.load(out)
             except ValueError:
