@@ -43,19 +43,18 @@ def plot(ds, out, reference=False, pdf=False):
     def rho(key):
         return f", rho11 = {float(s[key]):.2f}" if np.isfinite(float(s[key])) else ""
 
-    _show(fig, axes[0, 0], sub.J_resampled.values, "(a) resampled J")
-    _show(fig, axes[0, 1], _field_matrix(sub.h_resampled.values, D),
-          "(b) h, one fit per block")
-    _show(fig, axes[0, 2], s["mean"].values,
-          f"(c) AMP mean{flag('converged')}{rho('contrast_ratio_w11')}")
-    _show(fig, axes[0, 3], s["var"].values, "(d) AMP variance", sym=False)
+    # one row per resampling: (first panel, field name, field title, panel tags, suffix)
+    rows = [(sub.J_resampled.values, "(a) resampled J", "h_resampled",
+             "(b) h, one fit per block", "cd", "")]
     if split:
-        _show(fig, axes[1, 0], s.mean_data.values, "data-built: AMP mean")
-        _show(fig, axes[1, 1], _field_matrix(sub.h_resampled_split.values, D),
-              "(e) h, W11 diagonal apart")
-        _show(fig, axes[1, 2], s["mean_split"].values,
-              f"(f) AMP mean{flag('converged_split')}{rho('contrast_ratio_w11_split')}")
-        _show(fig, axes[1, 3], s["var_split"].values, "(g) AMP variance", sym=False)
+        rows.append((s.mean_data.values, "data-built: AMP mean", "h_resampled_split",
+                     "(e) h, W11 diagonal apart", "fg", "_split"))
+    for ax, (first, first_title, hname, htitle, tags, sfx) in zip(axes, rows):
+        _show(fig, ax[0], first, first_title)
+        _show(fig, ax[1], _field_matrix(sub[hname].values, D), htitle)
+        _show(fig, ax[2], s[f"mean{sfx}"].values, f"({tags[0]}) AMP mean"
+              f"{flag(f'converged{sfx}')}{rho(f'contrast_ratio_w11{sfx}')}")
+        _show(fig, ax[3], s[f"var{sfx}"].values, f"({tags[1]}) AMP variance", sym=False)
     fig.suptitle(f"D={D}, solver {solver}", fontsize=8)
     fig.tight_layout()
     return st.save(fig, out, pdf)
