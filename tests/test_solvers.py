@@ -280,6 +280,25 @@ def test_history_parallel_and_determinism():
     np.testing.assert_array_equal(r.history, rp.history)
 
 
+def test_bit_pattern_max_is_a_nan_propagating_abs_max():
+    """The r-BP residual maxima run on IEEE bit patterns (vectorisable integer max)."""
+    from numba import njit
+
+    @njit
+    def bitmax(x):
+        b = 0
+        for v in x:
+            b = max(b, krbp._bits(abs(v)))
+        return krbp._float(b)
+
+    rng = np.random.default_rng(1)
+    for x in (rng.standard_normal(37), -np.abs(rng.standard_normal(5)) * 1e-300,
+              np.array([0.0, -0.0]), np.array([1.0, -np.inf, 3.0])):
+        assert bitmax(x) == np.max(np.abs(x))
+    assert np.isnan(bitmax(np.array([1.0, np.nan, np.inf, -2.0])))
+    assert np.isnan(bitmax(np.array([-np.nan, 1.0])))
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 65, 500])
 @pytest.mark.parametrize("chunks", [1, 2, 3, 16])
 def test_rbp_chunks_cover_every_pair_once(n, chunks):

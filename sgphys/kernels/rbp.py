@@ -21,7 +21,7 @@ are carried between sweeps (each sweep accumulates them for the messages it writ
 
 Every message variance stays positive while the node precisions ``a_i = beta lam_i -
 beta^2 S_i`` are (a damped mix of positive values), and ``a_{i->j} = a_i + beta^2 J_ij^2
-v_{j->i} > a_i``: checking the nodes checks every edge. One sweep is O(n^2) time; memory is
+v_{j->i} >= a_i``: checking the nodes checks every edge. One sweep is O(n^2) time; memory is
 two n x n arrays' worth of messages. Reason codes as in :mod:`sgphys.kernels.amp`.
 """
 
