@@ -12,7 +12,7 @@ except ImportError:
 
 
 def plot(ds, out, reference=False, pdf=False):
-    fig, ax = st.plt.subplots(figsize=(st.SINGLE, 2.6))
+    fig, ax = st.plt.subplots(figsize=(st.SINGLE * 1.55, 2.6))
     N = ds.N.values
     for solver in ds.solver.values:
         m, sd, n_ok = st.solver_error_mean(ds, solver)
@@ -38,7 +38,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_ylabel("test error")
     ax.set_yscale("log")
     ax.set_title("(b) test error vs prompt length")
-    ax.legend(frameon=False, fontsize=6)
+    ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: hides no curve
     fig.tight_layout()
     return st.save(fig, out, pdf)
 
