@@ -205,6 +205,28 @@ def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, S
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _nodes(h, lam_k, beta, T, S, A, B, um, uv):
+    """Node precisions ``A = beta lam - beta^2 S``, fields ``B = beta h + beta T`` and full
+    marginals ``um = B / A``, ``uv = 1 / A``. Returns the smallest precision, or a value
+    <= 0 if any precision is not positive (NaN included)."""
+    b2 = beta * beta
+    amin = np.inf
+    nonpositive = False
+    for i in range(h.shape[0]):
+        a = beta * lam_k[i] - b2 * S[i]
+        b = beta * h[i] + beta * T[i]
+        A[i] = a
+        B[i] = b
+        um[i] = b / a
+        uv[i] = 1.0 / a
+        if not (a > 0.0):
+            nonpositive = True
+        if a < amin:
+            amin = a
+    return min(amin, 0.0) if nonpositive else amin
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
               stats, bounds, TnC, SnC, statsC, parallel):
     """One damped r-BP sweep in place on the packed messages.
@@ -223,22 +245,8 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
     chunks across threads with the same result.
     """
     n = J.shape[0]
-    b2 = beta * beta
-    amin = np.inf
-    nonpositive = False
-    for i in range(n):
-        a = beta * lam_k[i] - b2 * S[i]
-        b = beta * h[i] + beta * T[i]
-        A[i] = a
-        B[i] = b
-        um[i] = b / a
-        uv[i] = 1.0 / a
-        if not (a > 0.0):  # NaN included
-            nonpositive = True
-        if a < amin:
-            amin = a
-    stats[0] = min(amin, 0.0) if nonpositive else amin
-    if nonpositive:
+    stats[0] = _nodes(h, lam_k, beta, T, S, A, B, um, uv)
+    if not (stats[0] > 0.0):
         return
     if parallel:
         _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC,
@@ -315,12 +323,11 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
         S, Sn = Sn, S
         if crit < tol:
             # marginals of the final (damped) messages
-            b2 = beta * beta
+            _nodes(h, lam_k, beta, T, S, A, B, um, uv)
             for i in range(n):
-                a = beta * lam_k[i] - b2 * S[i]
-                if a > 0.0:
-                    mean[i] = (beta * h[i] + beta * T[i]) / a
-                    var[i] = 1.0 / a
+                if A[i] > 0.0:
+                    mean[i] = um[i]
+                    var[i] = uv[i]
             return it + 1, res, CONVERGED
     return max_iter, res, MAX_ITER
 
