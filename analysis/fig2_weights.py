@@ -1,55 +1,17 @@
-"""Fig. 2: test-loss curves of the trained transformer at several task diversities, the
-trained weight matrices, and the AMP mean and variance matrices."""
+"""Fig. 2: test-loss curves of the trained transformer at several task diversities, the trained
+weight matrices, and the AMP mean and variance matrices.
 
-import numpy as np
+Usage: python analysis/fig2_weights.py [DATA.nc] [--out PNG] [--reference] [--pdf]
+(defaults: this repository's data/ and figures/ folders).
 
-try:
-    from . import _style as st
-except ImportError:
-    import _style as st
+The drawing code is `sgphys.figures.fig2_weights.plot(ds, out, reference, pdf)`; to change the
+figure, copy this script and call your own function on `sgphys.io.load(path)` instead.
+"""
 
+from pathlib import Path
 
-def _matrix(ax, W, title, cmap="RdBu_r", sym=True):
-    lim = np.nanmax(np.abs(W))
-    im = ax.imshow(W, cmap=cmap, vmin=-lim if sym else None, vmax=lim if sym else None)
-    ax.set_title(title)
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
-    st.plt.colorbar(im, ax=ax, shrink=0.75)
-
-
-def plot(ds, out, reference=False, pdf=False):
-    fig, axes = st.plt.subplots(1, 5, figsize=(st.DOUBLE * 1.3, 2.4))
-    ax = axes[0]
-    for i, P in enumerate(ds.P.values):
-        m, _, _ = st.mean_sd_count(ds.test_loss.sel(P=P))
-        ax.plot(ds.epoch, m, color=f"C{i}", label=f"P = {P}")
-    D = ds.sizes["row"] - 1
-    if reference and D != 10:
-        print(f"reference Fig. 2 curves are for D=10; this data has D={D}: not overlaid")
-    elif reference:
-        for k, P in ((1, 10), (2, 1000)):
-            ref = st.load_reference(f"fig2/loss-{k}.npy")
-            if ref is not None:
-                ax.plot(np.arange(1, ref.size + 1), ref, ":", color="0.4", lw=1,
-                        label=f"paper P = {P}")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test error")
-    ax.set_title("(a) learning curves")
-    ax.legend(frameon=False, fontsize=5, loc="upper right")
-    P_small, P_large = ds.P.values[0], ds.P.values[-1]
-    _matrix(axes[1], ds.W_trained.sel(P=P_small).isel(seed=0).values, f"(b) trained W, P={P_small}")
-    _matrix(axes[2], ds.W_trained.sel(P=P_large).isel(seed=0).values, f"(c) trained W, P={P_large}")
-    solver = "paper" if "paper" in ds.solver.values else "tap"
-    amp = ds.sel(solver=solver, P=P_large).isel(seed=0)
-    flag = "" if int(amp.converged) == 1 else " (not converged)"
-    _matrix(axes[3], amp["mean"].values, f"(d) AMP mean, P={P_large}{flag}")
-    _matrix(axes[4], amp["var"].values, f"(e) AMP variance, P={P_large}", cmap="viridis", sym=False)
-    fig.suptitle(f"D={ds.sizes['row'] - 1}, AMP solver: {solver}", y=1.02, fontsize=8)
-    fig.tight_layout()
-    return st.save(fig, out, pdf)
-
+from sgphys.figures import fig2_weights
+from sgphys.figures._style import script_main
 
 if __name__ == "__main__":
-    st.main(plot, "weights", __doc__)
+    script_main(fig2_weights, root=Path(__file__).resolve().parents[1])

@@ -1,55 +1,17 @@
-"""Fig. 4a: contrast ratio of the AMP weights over task diversity P and prompt length N,
-non-converged cells marked and the converged fraction shown; optionally the published grid."""
+"""Fig. 4a: contrast ratio of the AMP weights over task diversity P and prompt length N, non-
+converged cells marked and the converged fraction shown; optionally the published grid.
 
-import json
+Usage: python analysis/fig4_phase_diagram.py [DATA.nc] [--out PNG] [--reference] [--pdf]
+(defaults: this repository's data/ and figures/ folders).
 
-import numpy as np
+The drawing code is `sgphys.figures.fig4_phase_diagram.plot(ds, out, reference, pdf)`; to change the
+figure, copy this script and call your own function on `sgphys.io.load(path)` instead.
+"""
 
-try:
-    from . import _style as st
-except ImportError:
-    import _style as st
+from pathlib import Path
 
-
-def plot(ds, out, reference=False, pdf=False, solver=None):
-    solver = solver or ("paper" if "paper" in ds.solver.values else "tap")
-    sub = ds.sel(solver=solver)
-    conv = sub.converged.values == 1                                  # (N, P, seed)
-    cr = np.where(conv, sub.contrast_ratio.values, np.nan)
-    n_conv = conv.sum(axis=-1)
-    with np.errstate(invalid="ignore"):
-        mean = np.nansum(cr, axis=-1) / np.where(n_conv > 0, n_conv, np.nan)
-    frac = n_conv / conv.shape[-1]
-    exact = st.mean_sd_count(ds.contrast_ratio.sel(solver="exact"))[0]
-    ref = st.load_reference("fig4/contrast.npy") if reference else None
-    ncol = 3 + (ref is not None)
-    fig, axes = st.plt.subplots(1, ncol, figsize=(st.DOUBLE * ncol / 3, 2.5))
-    P, N = ds.P.values, ds.N.values
-    ext = dict(shading="nearest")
-    im = axes[0].pcolormesh(P, N, mean, vmin=0, vmax=1, **ext)
-    bad = np.ma.masked_where(n_conv > 0, np.ones_like(mean))
-    axes[0].pcolormesh(P, N, bad, cmap="Greys", vmin=0, vmax=2, hatch="xx", **ext)
-    axes[0].set_title(f"(a) contrast ratio, {solver} (grey: no seed converged)")
-    st.plt.colorbar(im, ax=axes[0])
-    im = axes[1].pcolormesh(P, N, frac, vmin=0, vmax=1, cmap="magma", **ext)
-    axes[1].set_title(f"converged fraction of {conv.shape[-1]} seeds")
-    st.plt.colorbar(im, ax=axes[1])
-    im = axes[2].pcolormesh(P, N, exact, vmin=0, vmax=1, **ext)
-    axes[2].set_title("contrast ratio, exact ridge solution")
-    st.plt.colorbar(im, ax=axes[2])
-    if ref is not None:
-        rP = np.linspace(20, 1000, 50, dtype=int)
-        rN = np.linspace(2, 100, 50, dtype=int)
-        im = axes[3].pcolormesh(rP, rN, ref, vmin=0, vmax=1, **ext)
-        axes[3].set_title("published Fig. 4a (see README)")
-        st.plt.colorbar(im, ax=axes[3])
-    for ax in axes:
-        ax.set_xlabel("task diversity P")
-        ax.set_ylabel("prompt length N")
-    fig.suptitle(f"D={json.loads(ds.attrs['parameters'])['D']}", y=1.02)
-    fig.tight_layout()
-    return st.save(fig, out, pdf)
-
+from sgphys.figures import fig4_phase_diagram
+from sgphys.figures._style import script_main
 
 if __name__ == "__main__":
-    st.main(plot, "phase_diagram", __doc__)
+    script_main(fig4_phase_diagram, root=Path(__file__).resolve().parents[1])

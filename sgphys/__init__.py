@@ -48,7 +48,7 @@ _EXPORTS = {
     "list_experiments": "experiments",
 }
 _SUBMODULES = {"tasks", "spin", "attention", "solvers", "kernels", "training", "observables",
-               "experiments", "sweep", "io", "cli"}
+               "experiments", "sweep", "io", "cli", "figures", "reference"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

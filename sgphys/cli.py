@@ -13,56 +13,32 @@
 changing the code); ``reproduce`` recomputes every experiment unless ``--reuse`` is given.
 An interrupted run resumes from its finished points either way.
 Errors (unknown experiment, bad ``--set`` value, unreadable file) print one line and exit
-with status 2. Figures are drawn by the scripts in the repository's ``analysis/`` folder
-(next to the ``sgphys`` package of an editable install, or ``$SGPHYS_ANALYSIS``).
+with status 2. Figures are drawn by :mod:`sgphys.figures` (installed with the package);
+``--data`` and ``--figures`` default to ``data/`` and ``figures/`` in the working directory.
+``python -m sgphys`` is the same command.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
-#: experiment -> analysis script drawing its figure
-FIGURES = {
-    "couplings": "fig1_couplings", "weights": "fig2_weights", "landscape": "fig3_landscape",
-    "phase_diagram": "fig4_phase_diagram", "prompt_length": "fig4b_prompt_length",
-    "separated": "figS1_separated", "coupling_kl": "figS2_coupling_kl",
-    "resampled": "figS3_resampled", "correlated": "figS4_correlated",
-    "hessian": "figS5_hessian", "architectures": "figS6_architectures",
-}
+from .figures import FIGURES  # experiment -> figure module (kept importable here)
 
 
 class CLIError(Exception):
     """An error reported as one line, exit status 2."""
 
 
-def _analysis_dir() -> Path:
-    env = os.environ.get("SGPHYS_ANALYSIS")
-    path = Path(env) if env else Path(__file__).resolve().parents[1] / "analysis"
-    if not (path / "_style.py").exists():
-        raise CLIError(f"analysis scripts not found at {path} (set SGPHYS_ANALYSIS to the "
-                       "repository's analysis/ folder)")
-    return path
-
-
 def _figure_module(experiment):
+    from .figures import figure_module
+
     if experiment not in FIGURES:
         raise CLIError(f"unknown experiment {experiment!r}; known: {', '.join(FIGURES)}")
-    folder = _analysis_dir()
-    sys.path.insert(0, str(folder))
-    try:
-        spec = importlib.util.spec_from_file_location(FIGURES[experiment],
-                                                      folder / f"{FIGURES[experiment]}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(folder))
-    return module
+    return figure_module(experiment)
 
 
 def parse_set(items):

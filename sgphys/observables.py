@@ -12,6 +12,7 @@ import numpy as np
 
 from dataclasses import dataclass, field
 
+from ._summary import SummaryRepr
 from ._validate import (as_generator, check_array, check_choice, check_nonnegative,
                         check_positive, check_positive_int)
 from .spin import BLOCKS
@@ -113,8 +114,8 @@ def hessian_spectrum(model) -> np.ndarray:
     return np.linalg.eigvalsh(model.Q) + model.lam
 
 
-@dataclass
-class SpectralDensity:
+@dataclass(repr=False)
+class SpectralDensity(SummaryRepr):
     """Histogram estimate of an eigenvalue density: ``density`` integrates to 1."""
 
     centres: np.ndarray
@@ -191,8 +192,8 @@ def _w11_diagonal(D):
     return np.eye(D, dtype=bool).ravel()
 
 
-@dataclass
-class BlockStatistics:
+@dataclass(repr=False)
+class BlockStatistics(SummaryRepr):
     """Streaming per-block statistics: histogram counts on fixed edges and power sums.
 
     Update model by model (:meth:`add_model`) or from raw samples (:meth:`add_values`);
@@ -362,8 +363,8 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
 
 # -- fits ------------------------------------------------------------------------------------
 
-@dataclass
-class BlockFit:
+@dataclass(repr=False)
+class BlockFit(SummaryRepr):
     """A one-dimensional Gaussian mixture fitted to one block.
 
     ``kind`` "gaussian" has one component. ``loglik`` is the log-likelihood of the binned
@@ -548,8 +549,8 @@ def kl_divergence(stats_a: BlockStatistics, stats_b: BlockStatistics, alpha=0.5)
 
 # -- energy landscape --------------------------------------------------------------------------
 
-@dataclass
-class Landscape:
+@dataclass(repr=False)
+class Landscape(SummaryRepr):
     """Sampled energies, their 2-D t-SNE embedding and an interpolated surface (Fig. 3)."""
 
     energy: np.ndarray      # (n_samples,)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from ._summary import describe, summary
 from ._validate import (check_array, check_choice, check_damping, check_positive,
                         check_positive_int)
 
@@ -22,7 +23,7 @@ __all__ = ["Marginals", "solve_exact", "solve_amp", "solve_rbp", "solve_bp", "wa
 REASONS = ("converged", "max_iter", "nonpositive_precision", "blowup")
 
 
-@dataclass
+@dataclass(repr=False)
 class Marginals:
     """Gaussian-parametrised single-spin marginals and how they were obtained.
 
@@ -68,6 +69,15 @@ class Marginals:
         W = np.zeros((self.D + 1, self.D + 1))
         W[:, :self.D] = x.reshape(self.D + 1, self.D)
         return W
+
+    def __repr__(self) -> str:
+        title = (f"Marginals({self.solver}, n_spins={self.mean.size}, converged={self.converged}, "
+                 f"reason={self.reason!r}, n_iter={self.n_iter}, residual={self.residual:.3g})")
+        fields = ["mean", "var"] + [f for f in ("kurtosis", "history") if getattr(self, f) is not None]
+        text = summary(self, fields, title)
+        if self.info:
+            text += "\n  info : " + ", ".join(f"{k}={describe(v)}" for k, v in self.info.items())
+        return text
 
     @property
     def W(self) -> np.ndarray:

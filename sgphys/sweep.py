@@ -242,10 +242,70 @@ def _chunks(n, workers):
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 
+MAIN_GUARD_HELP = (
+    "worker processes re-run the main script when they start, so a sweep with workers > 1 "
+    "(or scheduler='local') must be called under `if __name__ == \"__main__\":` in a "
+    "script; alternatively pass workers=1, or a running dask scheduler's address")
+
+
+def _is_main_guard(node):
+    """``if __name__ == "__main__":`` (either order of the comparison)."""
+    import ast
+
+    t = node.test
+    if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq)):
+        return False
+    sides = [t.left, t.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def _unguarded_main_line():
+    """Line of the main script's module-level statement that led here when it is not under
+    a ``__main__`` guard, else None (also None for notebooks, ``python -c`` and the REPL,
+    whose main module spawned workers do not re-run)."""
+    import ast
+    import inspect
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None:
+        return None
+    frame = inspect.currentframe()
+    line = None
+    while frame is not None:
+        if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
+            line = frame.f_lineno
+        frame = frame.f_back
+    if line is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_guard(node) and \
+                node.lineno <= line <= (node.end_lineno or node.lineno):
+            return None
+    return line
+
+
+def require_main_guard():
+    """Raise one clear RuntimeError when worker processes would re-run an unguarded script
+    (instead of a BrokenProcessPool and a page of multiprocessing text)."""
+    line = _unguarded_main_line()
+    if line is not None:
+        path = getattr(sys.modules["__main__"], "__file__", "the main script")
+        raise RuntimeError(f"{path}, line {line}: {MAIN_GUARD_HELP}")
+
+
 def _run_pool(todo, args, finish, workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
+    require_main_guard()
     ctx = multiprocessing.get_context("spawn")
     saved = {k: os.environ.get(k) for k in WORKER_MALLOC}
     os.environ.update(WORKER_MALLOC)  # read by glibc when each worker starts
@@ -266,9 +326,13 @@ def _run_pool(todo, args, finish, workers):
             else:
                 os.environ[k] = v
     with ex:
-        for fut in as_completed(futures):
-            for i, result in zip(futures[fut], fut.result()):
-                finish(todo[i], result)
+        try:
+            for fut in as_completed(futures):
+                for i, result in zip(futures[fut], fut.result()):
+                    finish(todo[i], result)
+        except BrokenProcessPool as exc:
+            raise RuntimeError(f"a sweep worker process died ({exc}); the points finished "
+                               f"so far are kept. If this is a script: {MAIN_GUARD_HELP}") from exc
 
 
 def local_cluster(workers=2):
@@ -300,6 +364,7 @@ def _run_dask(todo, args, finish, scheduler, workers):
         raise ValueError("scheduler needs dask.distributed: pip install 'sgphys[cluster]'") from exc
     cluster = None
     if scheduler == "local":
+        require_main_guard()
         cluster = local_cluster(workers)
         client = Client(cluster)
     else:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._summary import SummaryRepr
 from ._validate import (as_seed_sequence, check_choice, check_nonnegative, check_positive,
                         check_positive_int)
 from .attention import ARCHITECTURES, forward, prepare, sla_chain
@@ -27,8 +28,8 @@ __all__ = ["train", "predict", "TrainResult"]
 ADAM_BETA1, ADAM_BETA2, ADAM_EPS = 0.9, 0.999, 1e-8
 
 
-@dataclass
-class TrainResult:
+@dataclass(repr=False)
+class TrainResult(SummaryRepr):
     """Outcome of :func:`train`.
 
     Attributes

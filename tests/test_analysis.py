@@ -1,7 +1,7 @@
 """Every analysis script draws its figure headless from the committed quick data; the
 paper's own numbers are matched where they can be at reduced size."""
 
-import importlib.util
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -10,21 +10,14 @@ import numpy as np
 import pytest
 
 import sgphys
+from sgphys import reference
 from sgphys.cli import FIGURES
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
 
 
 def _module(name):
-    sys.path.insert(0, str(REPO / "analysis"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, REPO / "analysis" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "analysis"))
-    return module
+    return importlib.import_module(f"sgphys.figures.{name}")
 
 
 @pytest.mark.parametrize("experiment", sorted(FIGURES))
@@ -53,10 +46,10 @@ def test_fig4b_trained_transformer_and_amp_match_the_paper_within_two_sd():
     solver, lam 0.01) lie within two of the paper's standard deviations."""
     ds = sgphys.run_experiment("prompt_length", preset="paper", N=[20, 200], seeds=2,
                                solvers=["exact", "paper"])
-    N_ref = list(np.load(REFERENCE / "fig4" / "N_list.npy"))
+    N_ref = list(reference.load("fig4/N_list.npy"))
     for var, name in (("test_error_trained", "sgd"), ("test_error", "amp")):
-        mean = np.load(REFERENCE / "fig4" / f"{name}_loss_mean.npy")
-        sd = np.load(REFERENCE / "fig4" / f"{name}_loss_std.npy")
+        mean = reference.load(f"fig4/{name}_loss_mean.npy")
+        sd = reference.load(f"fig4/{name}_loss_std.npy")
         for N in (20, 200):
             x = ds[var].sel(N=N)
             if "solver" in x.dims:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import sgphys
+from sgphys import reference
 from sgphys.observables import BlockStatistics
 
 REF_D = np.linspace(10, 40, 7, dtype=int)
@@ -26,9 +27,7 @@ def test_zero_modes_count_is_n_spins_minus_P(D, P):
 
 def test_zero_mode_fraction_matches_paper_inset():
     """Fig. S5 inset (|eig| < 1e-5 absolute, all (D+1)^2 weights) at a few (D, P)."""
-    import pathlib
-
-    ref = np.load(pathlib.Path(__file__).resolve().parents[2] / "shared" / "reference" / "figS5" / "zero-ratio.npy")
+    ref = reference.load("figS5/zero-ratio.npy")
     for di, pi in [(0, 0), (0, 3), (1, 10), (2, 30), (0, 79)]:
         model = _model(int(REF_D[di]), 100, int(REF_P[pi]), 0.0, seed=pi)
         ours = sgphys.zero_mode_fraction(model, count="all", atol=1e-5)

@@ -12,7 +12,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 SINGLE = 3.4   # inches: one column of Phys. Rev.
 DOUBLE = 7.0   # inches: two columns
 
@@ -28,16 +27,21 @@ LABELS = {"exact": "exact (ridge)", "tap": "AMP (TAP)", "paper": "AMP (paper var
 
 
 def reference_dir():
-    """The paper's published numbers: $SGPHYS_REFERENCE or ../shared/reference."""
+    """The paper's published numbers: ``$SGPHYS_REFERENCE`` if set, else the copy installed
+    with sgphys (:mod:`sgphys.reference`)."""
+    from .. import reference
+
     env = os.environ.get("SGPHYS_REFERENCE")
-    path = Path(env) if env else REPO.parent / "shared" / "reference"
+    path = Path(env) if env else reference.directory()
     return path if path.is_dir() else None
 
 
 def load_reference(name):
+    """One published array, e.g. ``load_reference("fig4/contrast.npy")``, or None (with a
+    message) when an overriding ``$SGPHYS_REFERENCE`` folder lacks it."""
     d = reference_dir()
     if d is None or not (d / name).exists():
-        print(f"reference data {name} not found (set SGPHYS_REFERENCE); plotting without it")
+        print(f"reference data {name} not found in {d}; plotting without it")
         return None
     return np.load(d / name)
 
@@ -76,21 +80,27 @@ def solver_error_mean(ds, solver, var="test_error"):
     return mean, sd, n
 
 
-def main(plot, experiment, description):
-    """Command line of one figure script: ``python analysis/figX.py [data.nc] [--out ...]``."""
+def script_main(module, root=None, argv=None):
+    """Command line of one figure script: ``python analysis/figX.py [data.nc] [--out ...]``.
+
+    ``module`` is a figure module of :mod:`sgphys.figures`; the default data file is
+    ``<root>/data/<experiment>.nc`` and the default figure ``<root>/figures/<name>.png``,
+    with ``root`` the working directory unless given.
+    """
     import sgphys.io
 
-    import inspect
+    from . import experiment_of
 
-    # the script's own name (plot.__module__ is "__main__" when it is run as a script)
-    name = Path(inspect.getfile(plot)).stem
-    p = argparse.ArgumentParser(description=description,
+    root = Path.cwd() if root is None else Path(root)
+    name = module.__name__.rsplit(".", 1)[-1]
+    p = argparse.ArgumentParser(description=(module.__doc__ or name).strip(),
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("data", nargs="?", default=str(REPO / "data" / f"{experiment}.nc"),
+    p.add_argument("data", nargs="?", default=str(root / "data" / f"{experiment_of(name)}.nc"),
                    help="netCDF file")
-    p.add_argument("--out", default=str(REPO / "figures" / f"{name}.png"), help="PNG path")
+    p.add_argument("--out", default=str(root / "figures" / f"{name}.png"), help="PNG path")
     p.add_argument("--reference", action="store_true", help="overlay the paper's numbers")
     p.add_argument("--pdf", action="store_true", help="also write a PDF")
-    a = p.parse_args()
-    path = plot(sgphys.io.load(a.data), a.out, reference=a.reference, pdf=a.pdf)
+    a = p.parse_args(argv)
+    path = module.plot(sgphys.io.load(a.data), a.out, reference=a.reference, pdf=a.pdf)
     print(path)
+    return path

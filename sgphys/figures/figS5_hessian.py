@@ -1,0 +1,47 @@
+"""Fig. S5: spectral density of the Hessian (log10 eigenvalues) for a few P (a), and the
+fraction of zero modes over (D, P) (b; the paper's inset, drawn as a panel so it hides no
+data; stars: the cases of panel a)."""
+
+import json
+
+import numpy as np
+
+from . import _style as st
+
+
+def plot(ds, out, reference=False, pdf=False):
+    D_main = 20 if 20 in ds.D.values else int(ds.D.values[-1])
+    Ps = [100, 500, 1500]
+    if not all(p in ds.P.values for p in Ps):
+        Ps = [int(p) for p in ds.P.values[[0, len(ds.P) // 2, -1]]]
+    fig, (ax, ins) = st.plt.subplots(1, 2, figsize=(st.DOUBLE, 2.6),
+                                     gridspec_kw={"width_ratios": [1.4, 1]})
+    for i, P in enumerate(Ps):
+        m = st.mean_sd_count(ds.spectral_density.sel(D=D_main, P=P))[0]
+        zero = float(st.mean_sd_count(ds.zero_mode_fraction_active.sel(D=D_main, P=P))[0])
+        ax.plot(ds.bin, m, color=f"C{i}", label=f"P = {P}: {zero:.0%} zero modes")
+    ax.set_xlabel("log10 Hessian eigenvalue")
+    ax.set_ylabel("density")
+    N = json.loads(ds.attrs["parameters"])["N"]
+    ax.set_title(f"(a) Hessian spectrum, D = {D_main}, N = {N}")
+    ax.legend(frameon=False, fontsize=6, loc="upper left")
+    ref = st.load_reference("figS5/zero-ratio.npy") if reference else None
+    for j, D in enumerate(ds.D.values):
+        z = st.mean_sd_count(ds.zero_mode_fraction.sel(D=D))[0]
+        ins.plot(ds.P, z, color=f"C{j % 10}", lw=0.8, label=f"D={D}")
+        if D == D_main:
+            for i, P in enumerate(Ps):
+                ins.plot([P], [z[list(ds.P.values).index(P)]], "*", color=f"C{i}", ms=7,
+                         mec="k", mew=0.4, zorder=3)
+    if ref is not None:
+        rD = np.linspace(10, 40, 7, dtype=int)
+        rP = np.linspace(25, 2000, 80, dtype=int)
+        for j, D in enumerate(rD):
+            ins.plot(rP, ref[j], ":", color="0.3", lw=0.6, label="paper" if j == 0 else None)
+    ins.set_xlabel("task diversity P")
+    ins.set_ylabel("zero-mode fraction of (D+1)^2 weights")
+    ins.set_title("(b) zero modes (paper: Fig. S5 inset)")
+    ins.legend(frameon=False, fontsize=6, ncol=2)
+    fig.tight_layout()
+    return st.save(fig, out, pdf)
+
