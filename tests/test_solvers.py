@@ -97,14 +97,14 @@ def test_kernels_match_numpy_reference_for_one_iteration():
     for damping in (0.0, 0.3):
         poff, mu, vu, md, vd = krbp.pack(M, Vm)
         T, S, Tn, Sn, A, B, mean, var = (np.empty(n) for _ in range(8))
-        stats = np.empty(7)
+        stats = np.empty(krbp.N_STATS)
         chunks = 3  # rows split unevenly into chunks: the chunk sums must add up
         work = (krbp.chunk_bounds(n, chunks), np.empty((chunks, n)), np.empty((chunks, n)),
-                np.empty((chunks, 7)))
+                np.empty((chunks, krbp.N_STATS)))
         krbp.node_sums(J, poff, mu, vu, md, vd, T, S)
         krbp.rbp_sweep(J, h, lam_k, beta, poff, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping,
                        mean, var, stats, *work, damping > 0)
-        assert stats[0] > 0
+        assert stats[krbp.AMIN] > 0
         Mout, Vout = krbp.unpack(mu, vu, md, vd, n)
         np.testing.assert_allclose(Mout[off], (damping * M + (1 - damping) * rM)[off],
                                    rtol=1e-11, atol=1e-14)
@@ -115,9 +115,9 @@ def test_kernels_match_numpy_reference_for_one_iteration():
         # carried node sums of the new messages, and the edge statistics
         np.testing.assert_allclose(Tn, (J * Mout.T).sum(axis=1), rtol=1e-11, atol=1e-14)
         np.testing.assert_allclose(Sn, (J ** 2 * Vout.T).sum(axis=1), rtol=1e-11)
-        np.testing.assert_allclose(stats[1], np.abs(rM - M)[off].max(), rtol=1e-12)
-        np.testing.assert_allclose(stats[2], np.abs(rV - Vm)[off].max(), rtol=1e-12)
-        np.testing.assert_allclose(stats[5], ((rM - M)[off] ** 2).sum(), rtol=1e-10)
+        np.testing.assert_allclose(stats[krbp.DM], np.abs(rM - M)[off].max(), rtol=1e-12)
+        np.testing.assert_allclose(stats[krbp.DV], np.abs(rV - Vm)[off].max(), rtol=1e-12)
+        np.testing.assert_allclose(stats[krbp.SM], ((rM - M)[off] ** 2).sum(), rtol=1e-10)
     # full BP: random Gaussian-ish messages on grids
     small = _model(2, 6, 20, 0.5, seed=4)
     n, K = small.n_spins, 15

@@ -7,7 +7,7 @@ Arrays in, arrays out; no validation here (see :func:`sgphys.solvers.solve_amp`)
     b_i = beta h_i + beta sum_k J_ik m_k - [tap] V_i m_i
     m_i = b_i / a_i,  v_i = 1 / a_i
 
-Reason codes: 0 converged, 1 max_iter, 2 nonpositive_precision, 3 blowup.
+Reason codes and convergence measures: :mod:`sgphys.kernels.convergence`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from numba import njit, prange
 # get_num_threads() is numba's public call that launches it.
 numba.get_num_threads()
 
-FASTMATH = {"reassoc", "contract"}
-CONVERGED, MAX_ITER, NONPOSITIVE, BLOWUP = 0, 1, 2, 3
-BLOWUP_LIMIT = 1e100
+from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  # noqa: F401
+                          NONPOSITIVE, change_stats, finite_bounded, paper_change_from_sums)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -88,52 +87,6 @@ def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def residual(um, uv, m, v):
-    """SPEC 4 residual: max(max|um-m| / max(1, max|m|), max|uv-v| / max v)."""
-    dm = 0.0
-    dv = 0.0
-    mmax = 1.0
-    vmax = 0.0
-    for i in range(m.shape[0]):
-        x = abs(um[i] - m[i])
-        if x > dm:
-            dm = x
-        y = abs(uv[i] - v[i])
-        if y > dv:
-            dv = y
-        if abs(m[i]) > mmax:
-            mmax = abs(m[i])
-        if v[i] > vmax:
-            vmax = v[i]
-    r1 = dm / mmax
-    r2 = dv / vmax
-    return r1 if r1 > r2 else r2
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def paper_change(um, uv, m, v):
-    """The authors' rule: mean squared change of m plus that of v, measured between the
-    raw update and the current state (before damping; see :func:`sgphys.solve_amp`)."""
-    n = m.shape[0]
-    sm = 0.0
-    sv = 0.0
-    for i in range(n):
-        dm = um[i] - m[i]
-        dv = uv[i] - v[i]
-        sm += dm * dm
-        sv += dv * dv
-    return sm / n + sv / n
-
-
-@njit(cache=True)
-def _finite_bounded(x):
-    for i in range(x.shape[0]):
-        if not (abs(x[i]) < BLOWUP_LIMIT):  # also catches NaN
-            return False
-    return True
-
-
-@njit(cache=True, fastmath=FASTMATH)
 def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
               history, parallel):
     """Iterate AMP in place on (m, v). Returns (n_iter, residual, reason).
@@ -153,10 +106,12 @@ def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criter
         amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
         if not (amin > 0.0):
             return it, res, NONPOSITIVE
-        if not _finite_bounded(um):
+        if not finite_bounded(um):
             return it, res, BLOWUP
-        res = residual(um, uv, m, v)
-        crit = paper_change(um, uv, m, v) if paper_criterion else res
+        res, sm, sv = change_stats(um, uv, m, v)
+        # the authors' rule measures the raw update against the current state (before
+        # damping; see sgphys.solve_amp)
+        crit = paper_change_from_sums(sm, sv, n) if paper_criterion else res
         if keep_history:
             history[it] = res
         for i in range(n):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .amp import BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER
+from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, change_stats,
+                          paper_change_from_sums)
 
 
 @njit(cache=True)
@@ -147,29 +148,11 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
     for it in range(max_iter):
         bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new_logmu, mean, var, kurt)
         message_moments(new_logmu, x, logw, new_m, new_v)
-        dm = 0.0
-        dv = 0.0
-        mmax = 1.0
-        vmax = 0.0
-        sm = 0.0
-        sv = 0.0
         for i in range(n):
             if not (abs(mean[i]) < BLOWUP_LIMIT):
                 return it, res, BLOWUP
-            for j in range(n):
-                if i == j:
-                    continue
-                a = abs(new_m[i, j] - old_m[i, j])
-                b = abs(new_v[i, j] - old_v[i, j])
-                dm = max(dm, a)
-                dv = max(dv, b)
-                mmax = max(mmax, abs(old_m[i, j]))
-                vmax = max(vmax, old_v[i, j])
-                sm += a * a
-                sv += b * b
-        r1 = dm / mmax
-        r2 = dv / vmax
-        res = max(r1, r2)
+        # the diagonal (no message i->i) is zero in both and adds nothing
+        res, sm, sv = change_stats(new_m, new_v, old_m, old_v)
         if not (res == res):
             return it, np.inf, BLOWUP
         if keep_history:
@@ -193,8 +176,7 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
                                                       + w * np.exp(t - top))
                     _normalise(logmu[i, j], logw[i])
         message_moments(logmu, x, logw, old_m, old_v)
-        n_edges = max(1, n * (n - 1))
-        crit = ((sm + sv) / n_edges) if paper_criterion else res
+        crit = paper_change_from_sums(sm, sv, max(1, n * (n - 1))) if paper_criterion else res
         if crit < tol:
             bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new_logmu, mean, var, kurt)
             return it + 1, res, CONVERGED

@@ -22,7 +22,7 @@ are carried between sweeps (each sweep accumulates them for the messages it writ
 Every message variance stays positive while the node precisions ``a_i = beta lam_i -
 beta^2 S_i`` are (a damped mix of positive values), and ``a_{i->j} = a_i + beta^2 J_ij^2
 v_{j->i} >= a_i``: checking the nodes checks every edge. One sweep is O(n^2) time; memory is
-two n x n arrays' worth of messages. Reason codes as in :mod:`sgphys.kernels.amp`.
+two n x n arrays' worth of messages. Reason codes: :mod:`sgphys.kernels.convergence`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,17 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .amp import BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE
+from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
+                          paper_change_from_sums, strict_residual)
+
+
+#: slots of a sweep's statistics array (``stats[AMIN]`` etc.), over directed edges
+AMIN, DM, DV, MMAX, VMAX, SM, SV = range(7)
+N_STATS = 7
+#   AMIN  smallest node precision of the current messages (<= 0: none updated)
+#   DM    max |u_m - m|           DV  max |u_v - v|
+#   MMAX  max(1, max |m|)         VMAX  max v             (old values)
+#   SM    sum (u_m - m)^2         SV  sum (u_v - v)^2
 
 
 @intrinsic
@@ -107,7 +117,7 @@ def chunk_bounds(n, chunks):
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
     """Update the pairs of rows ``r0 <= i < r1`` in place; add the new messages' node sums
-    into ``Tn, Sn`` (which must start at zero) and write ``stats[1:]`` for these pairs
+    into ``Tn, Sn`` (which must start at zero) and write ``stats[DM:]`` for these pairs
     (see :func:`rbp_sweep`)."""
     n = J.shape[0]
     b2 = beta * beta
@@ -174,12 +184,12 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
             s += jj * nv2
         Tn[i] += t
         Sn[i] += s
-    stats[1] = _float(dm)
-    stats[2] = _float(dv)
-    stats[3] = _float(mmax)
-    stats[4] = _float(vmax)
-    stats[5] = sm
-    stats[6] = sv
+    stats[DM] = _float(dm)
+    stats[DV] = _float(dv)
+    stats[MMAX] = _float(mmax)
+    stats[VMAX] = _float(vmax)
+    stats[SM] = sm
+    stats[SV] = sv
 
 
 @njit(cache=True)
@@ -235,18 +245,18 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
     precisions and fields ``beta lam_i - beta^2 S_i``, ``beta h_i + beta T_i``, and
     ``um, uv`` the full marginals ``B / A``, ``1 / A`` of the current messages. The raw
     update ``u`` of every message is mixed as ``damping * old + (1 - damping) * u``;
-    ``Tn, Sn`` receive the node sums of the new messages. ``stats`` receives ``[min node
-    precision, max |u_m - m|, max |u_v - v|, max(1, max |m|), max v, sum (u_m - m)^2,
-    sum (u_v - v)^2]`` over directed edges (old values). If a node precision is not
-    positive the messages are left untouched.
+    ``Tn, Sn`` receive the node sums of the new messages. ``stats`` (length
+    :data:`N_STATS`) receives the sweep's statistics in the named slots :data:`AMIN`,
+    :data:`DM`, :data:`DV`, :data:`MMAX`, :data:`VMAX`, :data:`SM`, :data:`SV` (see their
+    definition). If a node precision is not positive the messages are left untouched.
 
     The pair rows are split into chunks at ``bounds`` (:func:`chunk_bounds`) with work
-    arrays ``TnC, SnC`` (chunks, n) and ``statsC`` (chunks, 7); ``parallel`` runs the
+    arrays ``TnC, SnC`` (chunks, n) and ``statsC`` (chunks, N_STATS); ``parallel`` runs the
     chunks across threads with the same result.
     """
     n = J.shape[0]
-    stats[0] = _nodes(h, lam_k, beta, T, S, A, B, um, uv)
-    if not (stats[0] > 0.0):
+    stats[AMIN] = _nodes(h, lam_k, beta, T, S, A, B, um, uv)
+    if not (stats[AMIN] > 0.0):
         return
     if parallel:
         _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC,
@@ -256,8 +266,8 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
     # reduce the chunks in order (deterministic); NaN propagates through the bit maxima
     Tn[:] = 0.0
     Sn[:] = 0.0
-    mx = np.zeros(4, dtype=np.int64)
-    mx[2] = _bits(1.0)
+    mx = np.zeros(4, dtype=np.int64)  # the maxima DM, DV, MMAX, VMAX in slot order
+    mx[MMAX - DM] = _bits(1.0)
     sm = 0.0
     sv = 0.0
     for c in range(statsC.shape[0]):
@@ -265,13 +275,13 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
             Tn[i] += TnC[c, i]
             Sn[i] += SnC[c, i]
         for q in range(4):
-            mx[q] = max(mx[q], _bits(statsC[c, 1 + q]))
-        sm += statsC[c, 5]
-        sv += statsC[c, 6]
+            mx[q] = max(mx[q], _bits(statsC[c, DM + q]))
+        sm += statsC[c, SM]
+        sv += statsC[c, SV]
     for q in range(4):
-        stats[1 + q] = _float(mx[q])
-    stats[5] = sm
-    stats[6] = sv
+        stats[DM + q] = _float(mx[q])
+    stats[SM] = sm
+    stats[SV] = sv
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -288,11 +298,11 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     B = np.empty(n)
     um = np.empty(n)
     uv = np.empty(n)
-    stats = np.zeros(7)
+    stats = np.zeros(N_STATS)
     bounds = chunk_bounds(n, chunks)
     TnC = np.empty((chunks, n))
     SnC = np.empty((chunks, n))
-    statsC = np.zeros((chunks, 7))
+    statsC = np.zeros((chunks, N_STATS))
     node_sums(J, off, mu, vu, md, vd, T, S)
     keep_history = history.shape[0] > 0
     n_edges = n * (n - 1) if n > 1 else 1
@@ -300,10 +310,10 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     for it in range(max_iter):
         rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
                   stats, bounds, TnC, SnC, statsC, parallel)
-        if not (stats[0] > 0.0):
+        if not (stats[AMIN] > 0.0):
             return it, res, NONPOSITIVE
         ok = True
-        for x in stats[1:]:
+        for x in stats[DM:]:
             if not np.isfinite(x):
                 ok = False
         for i in range(n):
@@ -313,12 +323,10 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
             var[i] = uv[i]
         if not ok:
             return it, res, BLOWUP
-        r1 = stats[1] / stats[3]
-        r2 = stats[2] / stats[4] if stats[4] > 0.0 else 0.0
-        res = r1 if r1 > r2 else r2
+        res = strict_residual(stats[DM], stats[DV], stats[MMAX], stats[VMAX])
         if keep_history:
             history[it] = res
-        crit = ((stats[5] + stats[6]) / n_edges) if paper_criterion else res
+        crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
         if crit < tol:
