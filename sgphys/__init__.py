@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> submodule that defines it (SPEC section 8)
 _EXPORTS = {
@@ -35,7 +35,7 @@ _EXPORTS = {
     "predict": "training",
     "contrast_ratio": "observables",
     "test_error": "observables",
-    "theory_test_error": "observables",
+    "theory_test_error": "theory",
     "hessian_spectrum": "observables",
     "spectral_density": "observables",
     "zero_mode_fraction": "observables",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "list_experiments": "experiments",
 }
 _SUBMODULES = {"tasks", "spin", "attention", "solvers", "kernels", "training", "observables",
-               "experiments", "sweep", "io", "cli", "figures", "reference"}
+               "experiments", "sweep", "io", "cli", "figures", "reference", "theory", "registry"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -26,7 +26,11 @@ import os
 import sys
 import time
 
+from . import io
+from .experiments import list_experiments, run_experiment
 from .figures import FIGURES  # experiment -> figure module (kept importable here)
+from .registry import describe as registry_lines
+from .solvers import warmup
 
 
 class CLIError(Exception):
@@ -62,12 +66,11 @@ def parse_set(items):
 
 
 def _run(args):
-    import sgphys
 
     out = args.out or os.path.join("data", f"{args.experiment}.nc")
     before = _mtime(out)
     t0 = time.perf_counter()
-    ds = sgphys.run_experiment(args.experiment, preset=args.preset, workers=args.workers,
+    ds = run_experiment(args.experiment, preset=args.preset, workers=args.workers,
                                scheduler=args.scheduler, out=out, resume=not args.fresh,
                                progress=None if not args.no_progress else False,
                                **parse_set(args.set))
@@ -91,25 +94,23 @@ def _mtime(path):
 
 
 def _plot(args):
-    import sgphys.io
 
     path = args.path or os.path.join("data", f"{args.experiment}.nc")
     module = _figure_module(args.experiment)
-    ds = sgphys.io.load(path)
+    ds = io.load(path)
     out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
     print(module.plot(ds, out, reference=args.reference, pdf=args.pdf))
     return 0
 
 
 def _reproduce(args):
-    import sgphys
 
     rows = []
-    for name in sgphys.list_experiments():
+    for name in list_experiments():
         out = os.path.join(args.data, f"{name}.nc")
         before = _mtime(out)
         t0 = time.perf_counter()
-        ds = sgphys.run_experiment(name, preset=args.preset, workers=args.workers, out=out,
+        ds = run_experiment(name, preset=args.preset, workers=args.workers, out=out,
                                    resume=not args.fresh, reuse=args.reuse,
                                    progress=None if not args.no_progress else False)
         t_run = time.perf_counter() - t0
@@ -132,9 +133,8 @@ def _reproduce(args):
 
 
 def _info(args):
-    import sgphys.io
 
-    ds = sgphys.io.load(args.path)
+    ds = io.load(args.path)
     print(f"{args.path}: experiment {ds.attrs.get('experiment', '?')}, preset "
           f"{ds.attrs.get('preset', '?')}, {ds.attrs.get('source', '')}")
     print("dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
@@ -156,20 +156,23 @@ def _info(args):
 
 
 def _list(args):
-    from .experiments import get_experiment, list_experiments
+    from .experiments import get_experiment
 
+    print("experiments:")
     for name in list_experiments():
         exp = get_experiment(name)
         sweep = ", ".join(exp.sweep) or "-"
         print(f"{name:<14s} {exp.figure:<8s} presets: {', '.join(exp.presets):<12s} "
               f"swept: {sweep:<10s} {exp.title}")
+    print("\nsolvers (settings are parameters: --set tol=1e-8 --set grid=81 ...):")
+    for line in registry_lines():
+        print(line)
     return 0
 
 
 def _warmup(args):
-    import sgphys
 
-    sgphys.warmup(verbose=True)
+    warmup(verbose=True)
     return 0
 
 
@@ -229,7 +232,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, ValueError, OSError, ImportError, KeyError) as exc:
+    except (CLIError, ValueError, OSError, ModuleNotFoundError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"sgphys: error: {msg}", file=sys.stderr)
         return 2

@@ -14,7 +14,9 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["save", "load", "provenance", "check_labels"]
+from ._version import __version__
+
+__all__ = ["save", "load", "provenance", "check_labels", "json_default"]
 
 REFERENCES = "arXiv:2408.02288 (Li, Bai, Huang, Spin glass model of in-context learning, Phys. Rev. E 2025)"
 
@@ -30,8 +32,6 @@ def check_labels(ds):
 def provenance(experiment, preset, params, solvers=(), seeds=None, title=None, extra=None):
     """Global attributes: title, source, history, references, experiment, preset, solver
     variants, the parameters as JSON and the seeds."""
-    from . import __version__
-
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     attrs = {
         "title": title or f"sgphys experiment {experiment}",
@@ -41,7 +41,7 @@ def provenance(experiment, preset, params, solvers=(), seeds=None, title=None, e
         "experiment": experiment,
         "preset": preset,
         "solvers": ",".join(solvers),
-        "parameters": json.dumps(params, sort_keys=True, default=_json_default),
+        "parameters": json.dumps(params, sort_keys=True, default=json_default),
         "seeds": int(seeds) if seeds is not None else -1,
     }
     if extra:
@@ -49,7 +49,8 @@ def provenance(experiment, preset, params, solvers=(), seeds=None, title=None, e
     return attrs
 
 
-def _json_default(x):
+def json_default(x):
+    """``json.dumps`` fallback for numpy scalars and arrays (TypeError for anything else)."""
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, np.ndarray):
@@ -68,7 +69,7 @@ def _encodable(ds):
             if isinstance(v, bool):
                 obj.attrs[k] = int(v)
             elif isinstance(v, (dict, list, tuple)) or v is None:
-                obj.attrs[k] = json.dumps(v, default=_json_default)
+                obj.attrs[k] = json.dumps(v, default=json_default)
     return ds
 
 

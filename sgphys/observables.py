@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from ._summary import SummaryRepr
 from ._validate import (as_generator, check_array, check_choice, check_nonnegative,
                         check_positive, check_positive_int)
-from .spin import BLOCKS
+from .spin import BLOCKS, SpinModel, check_model, weights_to_spins
+from .theory import theory_test_error  # noqa: F401  (its home is sgphys.theory)
 
 __all__ = ["contrast_ratio", "test_error", "theory_test_error", "theory_w11_scale",
            "hessian_spectrum", "spectral_density", "zero_mode_fraction", "BlockStatistics",
@@ -67,7 +68,7 @@ def test_error(W, tasks) -> float:
         raise ValueError(f"tasks must be a Tasks, got {type(tasks).__name__}")
     D = tasks.D
     W = check_array("W", W, shape=(D + 1, D + 1))
-    s = W[:, :D].reshape(-1)
+    s = weights_to_spins(W, D)
     total = 0.0
     for Hb, yb in tasks.iter_feature_blocks():
         r = yb - Hb @ s
@@ -76,16 +77,6 @@ def test_error(W, tasks) -> float:
 
 
 test_error.__test__ = False  # not a pytest test despite its name
-
-
-def theory_test_error(N, D) -> np.ndarray | float:
-    """Large-P, lam -> 0 test error ``(D+1)/(N+D+1)`` (SPEC 2; sigma_x = sigma_w = 1)."""
-    D = check_positive_int("D", D)
-    N_arr = np.asarray(N)
-    if np.any(N_arr < 1):
-        raise ValueError(f"N must be positive, got {N!r}")
-    out = (D + 1) / (N_arr + D + 1.0)
-    return float(out) if out.ndim == 0 else out
 
 
 def theory_w11_scale(N, D) -> float:
@@ -97,20 +88,13 @@ def theory_w11_scale(N, D) -> float:
 
 # -- Hessian ------------------------------------------------------------------------------
 
-def _check_model(model):
-    from .spin import SpinModel
-
-    if not isinstance(model, SpinModel):
-        raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
-    return model
-
 
 def hessian_spectrum(model) -> np.ndarray:
     """Eigenvalues (ascending, n_spins of them) of the loss Hessian ``Q + lam I``.
 
     The Hessian of L is constant in W (appendix E). Computed by ``eigvalsh`` on Q directly.
     """
-    model = _check_model(model)
+    model = check_model(model)
     return np.linalg.eigvalsh(model.Q) + model.lam
 
 
@@ -151,7 +135,7 @@ def zero_mode_fraction(model, rtol=1e-10, count="active", atol=None) -> float:
     divides by (D+1)^2, as the paper's Fig. S5 inset does (floor 1/(D+1)). For generic data
     the number of zero modes of Q is ``max(0, n_spins - P)``.
     """
-    model = _check_model(model)
+    model = check_model(model)
     rtol = check_positive("rtol", rtol)
     count = check_choice("count", count, ("active", "all"))
     eig = np.linalg.eigvalsh(model.Q)
@@ -204,7 +188,8 @@ class BlockStatistics(SummaryRepr):
     ----------
     edges : dict block -> ndarray (n_bins + 1,)
     counts : dict block -> ndarray (n_bins,) of int64
-    sums : dict block -> ndarray (5,)   sum of x^0..x^4
+    sums : dict block -> ndarray (5,)
+        Sums of x^0..x^4.
     outside : dict block -> int
     n_models : int
     D : int or None
@@ -333,11 +318,9 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
     range : dict block -> (lo, hi), optional
         Explicit ranges for integer ``bins``.
     """
-    from .spin import SpinModel
-
     it = iter([models_or_model]) if isinstance(models_or_model, SpinModel) else iter(models_or_model)
     try:
-        first = _check_model(next(it))
+        first = check_model(next(it))
     except StopIteration:
         raise ValueError("models_or_model must contain at least one SpinModel") from None
     if isinstance(bins, dict):
@@ -357,7 +340,7 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
     stats = BlockStatistics(edges)
     stats.add_model(first)
     for model in it:
-        stats.add_model(_check_model(model))
+        stats.add_model(check_model(model))
     return stats
 
 
@@ -425,7 +408,7 @@ def fit_blocks(stats: BlockStatistics, kind="gaussian", max_components=4) -> dic
     """Fit each block's distribution (paper appendix B.2).
 
     ``kind="gaussian"``: mean and standard deviation from the exact moments.
-    ``kind="mixture"``: Gaussian mixtures with 1..``max_components`` components fitted by
+    ``kind="mixture"``: Gaussian mixtures with 1 to ``max_components`` components fitted by
     EM to the binned counts (bin centres weighted by counts); the number of components is
     chosen by BIC.
 
@@ -483,9 +466,7 @@ def resample_model(model, fit: dict, seed=0, lam_k=None, split_h1=False):
     split_h1 : bool
         Draw the W11-diagonal fields apart from the other W11 fields.
     """
-    from .spin import SpinModel
-
-    model = _check_model(model)
+    model = check_model(model)
     need = [b for b in BLOCKS if b != "h1"] + (list(H1_SPLIT) if split_h1 else ["h1"])
     missing = [b for b in need if b not in fit]
     if missing:
@@ -574,7 +555,7 @@ def energy_landscape(model, n_samples=1000, seed=0, grid=80, perplexity=30.0) ->
         from sklearn.manifold import TSNE
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("energy_landscape needs scikit-learn: pip install 'sgphys[landscape]'") from exc
-    model = _check_model(model)
+    model = check_model(model)
     n_samples = check_positive_int("n_samples", n_samples)
     if n_samples < 5:
         raise ValueError(f"n_samples must be at least 5, got {n_samples}")

@@ -16,11 +16,11 @@ import scipy.linalg
 from ._summary import describe, summary
 from ._validate import (check_array, check_choice, check_damping, check_positive,
                         check_positive_int)
+from .kernels.reasons import BLOWUP, CONVERGED, MAX_ITER, REASONS
+from .spin import check_model, spins_to_weights
 
 __all__ = ["Marginals", "solve_exact", "solve_amp", "solve_rbp", "solve_bp", "warmup",
-           "REASONS", "auto_damping"]
-
-REASONS = ("converged", "max_iter", "nonpositive_precision", "blowup")
+           "REASONS", "auto_damping", "rbp_auto_damping"]
 
 
 @dataclass(repr=False)
@@ -66,9 +66,7 @@ class Marginals:
     def _matrix(self, x: np.ndarray) -> np.ndarray:
         if self.D is None:
             raise ValueError("these marginals carry no D; reshape mean yourself")
-        W = np.zeros((self.D + 1, self.D + 1))
-        W[:, :self.D] = x.reshape(self.D + 1, self.D)
-        return W
+        return spins_to_weights(x, self.D)
 
     def __repr__(self) -> str:
         title = (f"Marginals({self.solver}, n_spins={self.mean.size}, converged={self.converged}, "
@@ -88,14 +86,6 @@ class Marginals:
     def var_matrix(self) -> np.ndarray:
         """Variance matrix (D+1, D+1), last column zero."""
         return self._matrix(self.var)
-
-
-def _check_model(model):
-    from .spin import SpinModel
-
-    if not isinstance(model, SpinModel):
-        raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
-    return model
 
 
 def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
@@ -118,7 +108,7 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
     ValueError
         If the measure is improper (lam = 0 with a singular Q, e.g. P < n_spins).
     """
-    model = _check_model(model)
+    model = check_model(model)
     beta = check_positive("beta", beta)
     method = check_choice("method", method, ("auto", "cholesky", "dual"))
     n = model.n_spins
@@ -132,11 +122,7 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
         mean, diag_inv = _exact_dual(model)
     else:
         mean, diag_inv = _exact_cholesky(model)
-    if model.H is not None:
-        Am = model.H.T @ (model.H @ mean) / model.P + model.lam * mean
-    else:
-        Am = model.Q @ mean + model.lam * mean
-    residual = float(np.max(np.abs(Am - model.h)) / max(1.0, float(np.max(np.abs(model.h)))))
+    residual = model.linear_residual(mean)
     return Marginals(mean=mean, var=diag_inv / beta, converged=True, n_iter=0,
                      residual=residual, reason="converged", solver="exact", D=model.D,
                      info={"method": method})
@@ -187,7 +173,7 @@ PARALLEL_MIN_SPINS = 400
 
 
 def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
-    model = _check_model(model)
+    model = check_model(model)
     beta = check_positive("beta", beta)
     damping = check_damping(damping)
     tol = check_positive("tol", tol)
@@ -246,7 +232,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     """
     from .kernels import amp as K
 
-    model = _check_model(model)
+    model = check_model(model)
     beta = check_positive("beta", beta)
     variant = check_choice("variant", variant, ("tap", "paper"))
     lam_k = model.lam_k
@@ -256,7 +242,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     it, res, code = K.variance_fixed_point(J, lam_k, beta, v, tol, max_iter, par)
     info = {"variance_iterations": int(it), "variance_residual": float(res),
             "variance_reason": REASONS[code]}
-    if code != K.CONVERGED:
+    if code != CONVERGED:
         return None, v, info
     if variant == "paper":
         n = model.n_spins
@@ -265,20 +251,93 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
         shift = beta * JJv  # V / beta
     else:
         shift = np.zeros(model.n_spins)
+    damping = _damping_rule(J, lam_k, beta, v, shift, par, info)
+    return damping, v, info
+
+
+def _damping_rule(J, lam_k, beta, v, shift, par, info):
+    """``min(0.95, max(0, 1 - 2/mu_max) + 0.05)`` at the variance fixed point ``v``
+    (SPEC 4.3); records ``mu_max`` and ``threshold`` in ``info``."""
+    from .kernels import amp as K
+
     mu = K.mu_max(J, lam_k, beta, v, shift, 500, par)
     threshold = 1.0 - 2.0 / mu if mu > 0 else -np.inf
-    damping = float(min(0.95, max(0.0, threshold) + 0.05))
     info.update(mu_max=float(mu), threshold=float(threshold))
-    return damping, v, info
+    return float(min(0.95, max(0.0, threshold) + 0.05))
+
+
+def rbp_auto_damping(model, beta, v0=None, tol=1e-6, max_iter=10000, parallel=None):
+    """:func:`auto_damping` for r-BP (and full BP): the rule at r-BP's own variance fixed
+    point, that of the edge variances (:func:`sgphys.kernels.rbp.variance_fixed_point`).
+
+    Cavity variances are smaller than AMP's node variances, so r-BP can have a positive
+    variance fixed point where AMP has none. Returns ``(damping or None, vu, vd, info)``:
+    the packed edge variances at the fixed point (initial messages for the solver).
+    """
+    from .kernels import rbp as K
+
+    model = check_model(model)
+    beta = check_positive("beta", beta)
+    n = model.n_spins
+    lam_k = model.lam_k
+    v = (1.0 / (beta * lam_k)) if v0 is None else np.array(v0, dtype=np.float64)
+    iu, ju = np.triu_indices(n, 1)
+    vu, vd = v[iu].copy(), v[ju].copy()
+    del iu, ju
+    J = np.ascontiguousarray(model.J)
+    vnode = np.empty(n)
+    it, res, code = K.variance_fixed_point(J, lam_k, beta, K.pair_offsets(n), vu, vd, vnode,
+                                           tol, max_iter)
+    info = {"variance_iterations": int(it), "variance_residual": float(res),
+            "variance_reason": REASONS[code]}
+    if code != CONVERGED:
+        return None, vu, vd, info
+    damping = _damping_rule(J, lam_k, beta, vnode, np.zeros(n), _use_parallel(parallel, n),
+                            info)
+    return damping, vu, vd, info
 
 
 def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None):
     ok = bool(np.all(np.isfinite(m)) and np.all(np.isfinite(v)))
     if not ok:  # kernels keep the last valid state; this is a guard, never expected
-        code = 3
-    return Marginals(mean=m, var=v, converged=(code == 0), n_iter=int(n_iter),
+        code = BLOWUP
+    return Marginals(mean=m, var=v, converged=(code == CONVERGED), n_iter=int(n_iter),
                      residual=float(res), reason=REASONS[code], history=hist,
                      kurtosis=kurt, solver=solver, D=model.D, info=info)
+
+
+def _certified(run, own_equation, m, tol, max_iter, criterion, info):
+    """Run a kernel (``run(start, budget) -> (n_iter, residual, code)``, in place) and, under
+    the strict criterion, accept convergence only once the means also satisfy the solver's
+    own fixed-point equation for them (``own_equation(m) <= tol``, e.g. ``A m = h``).
+
+    A small change per iteration is not a fixed point when the iteration is slow (heavy
+    damping near the stability threshold, or an ill-conditioned precision): the kernel is
+    then resumed from its state until the equation holds or ``max_iter`` is spent
+    (reason ``max_iter``). ``info["mean_equation_residual"]`` records the last check.
+    """
+    n_iter, res, code = run(0, max_iter)
+    while code == CONVERGED and criterion == "strict":
+        eq = own_equation(m)
+        info["mean_equation_residual"] = eq
+        if eq <= tol:
+            break
+        if n_iter >= max_iter:
+            code = MAX_ITER
+            break
+        more, res, code = run(n_iter, max_iter - n_iter)
+        n_iter += more
+    return n_iter, res, code
+
+
+def _no_damping(solver, model, m, v, dinfo, info, history, kurt=None):
+    """The result of a solver whose ``damping="auto"`` found no usable variance fixed
+    point: not converged, with the variance recursion's reason (``nonpositive_precision``
+    when it has no positive fixed point) and the initial means."""
+    info["damping"] = None
+    return _finish(solver, model, m, v, dinfo["variance_iterations"],
+                   dinfo["variance_residual"], REASONS.index(dinfo["variance_reason"]),
+                   np.full(0, np.nan) if history else None, info, kurt=kurt)
 
 
 def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_iter=10000,
@@ -333,17 +392,24 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         d, v_star, dinfo = auto_damping(model, beta, variant, v0=v, parallel=par)
         info.update(dinfo)
         if d is None:
-            code = 2 if dinfo["variance_reason"] == "nonpositive_precision" else (
-                3 if dinfo["variance_reason"] == "blowup" else 1)
-            info["damping"] = None
-            hist = np.full(0, np.nan) if history else None
-            return _finish(variant, model, m, v_star, dinfo["variance_iterations"],
-                           dinfo["variance_residual"], code, hist, info)
+            return _no_damping(variant, model, m, v_star, dinfo, info, history)
         damping, v = d, v_star
     info["damping"] = float(damping)
     hist = np.full(max_iter, np.nan) if history else np.empty(0)
-    n_iter, res, code = K.amp_solve(J, h, lam_k, beta, m, v, variant == "tap", float(damping),
-                                    tol, max_iter, criterion == "paper", hist, par)
+
+    def run(start, budget):
+        return K.amp_solve(J, h, lam_k, beta, m, v, variant == "tap", float(damping), tol,
+                           budget, criterion == "paper", hist[start:] if history else hist,
+                           par)
+
+    def own_equation(m):  # TAP: A m = h; the paper variant: (A - diag(V)/beta) m = h
+        if variant == "tap":
+            return model.linear_residual(m)
+        shift = beta * ((J * J) @ v)
+        return float(np.max(np.abs(model.Q @ m + (model.lam - shift) * m - h))
+                     / max(1.0, float(np.max(np.abs(h)))))
+
+    n_iter, res, code = _certified(run, own_equation, m, tol, max_iter, criterion, info)
     return _finish(variant, model, m, v, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
 
@@ -359,8 +425,11 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     """Relaxed belief propagation: Gaussian messages on every directed edge (SPEC 4.2).
 
     O(n_spins^2) time and memory per sweep. Converged means equal the exact means;
-    variances are approximate (loopy Gaussian BP). ``damping="auto"`` uses the TAP rule of
-    :func:`auto_damping` (same fixed-point structure). Other parameters as
+    variances are approximate (loopy Gaussian BP). ``damping="auto"`` applies the TAP rule
+    of :func:`auto_damping` at r-BP's own edge-variance fixed point
+    (:func:`rbp_auto_damping`), from which the messages then start; when that recursion
+    has no positive fixed point the result is ``converged=False``, reason
+    ``"nonpositive_precision"``, as for AMP. Other parameters as
     :func:`solve_amp`. ``init=(m0, v0)`` initialises every message ``k->i`` to
     ``(m0[k], v0[k])``. ``parallel`` splits each sweep's pair rows across threads (the
     same chunks either way, so the result does not depend on it); default by size.
@@ -370,25 +439,37 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init)
     info = {"criterion": criterion}
-    if damping == "auto":
-        d, _, dinfo = auto_damping(model, beta, "tap")
-        info.update(dinfo)
-        damping = 0.5 if d is None else d
-    info["damping"] = float(damping)
     n = model.n_spins
-    J = np.ascontiguousarray(model.J)
     # packed pair messages (kernels/rbp.py): mu[p] = m_{i->j}, md[p] = m_{j->i} for i < j
     iu, ju = np.triu_indices(n, 1)
     mu, vu, md, vd = m0[iu], v0[iu], m0[ju], v0[ju]
     del iu, ju
+    if damping == "auto":  # from r-BP's own variance fixed point, which then starts it
+        d, vu_star, vd_star, dinfo = rbp_auto_damping(model, beta, v0=v0, parallel=parallel)
+        info.update(dinfo)
+        if d is None:
+            return _no_damping("rbp", model, m0, v0, dinfo, info, history)
+        damping, vu, vd = d, vu_star, vd_star
+    info["damping"] = float(damping)
+    J = np.ascontiguousarray(model.J)
     mean, var = m0.copy(), v0.copy()
     hist = np.full(max_iter, np.nan) if history else np.empty(0)
-    n_iter, res, code = K.rbp_solve(J, model.h, lam_k, beta, K.pair_offsets(n), mu, vu, md,
-                                    vd, float(damping), tol, max_iter, criterion == "paper",
-                                    hist, mean, var, rbp_chunks(n),
-                                    _use_parallel(parallel, n))
+    off, chunks, par = K.pair_offsets(n), rbp_chunks(n), _use_parallel(parallel, n)
+
+    def run(start, budget):
+        return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, float(damping), tol,
+                           budget, criterion == "paper", hist[start:] if history else hist,
+                           mean, var, chunks, par)
+
+    n_iter, res, code = _certified(run, model.linear_residual, mean, tol, max_iter, criterion,
+                                   info)
     return _finish("rbp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
+
+
+#: ``damping="auto"`` in full BP: the TAP rule, but at least this (damping acts on whole
+#: densities there; 0.3 converged a D=4 case that diverged undamped)
+BP_MIN_DAMPING = 0.3
 
 
 def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, max_iter=1000,
@@ -402,6 +483,10 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     result must agree with r-BP to grid accuracy; ``Marginals.kurtosis`` (excess kurtosis
     of each marginal) measures how Gaussian they are.
 
+    ``damping="auto"`` is the rule of :func:`rbp_auto_damping`, at least
+    :data:`BP_MIN_DAMPING`; with no positive variance fixed point the result is
+    ``converged=False``, reason ``"nonpositive_precision"``.
+
     ``init=(m0, v0)`` sets the initial messages ``N(m0[k], v0[k])`` (default the prior
     ``N(0, 1/(beta lam_k))``), restricted to the grid.
     """
@@ -413,13 +498,18 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     width = check_positive("width", width)
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init)
+    n = model.n_spins
+    info = {"grid": grid, "width": width, "criterion": criterion}
     if damping == "auto":
-        damping = 0.3
+        d, _, _, dinfo = rbp_auto_damping(model, beta, v0=v0)
+        info.update(dinfo)
+        if d is None:
+            return _no_damping("bp", model, m0, v0, dinfo, info, history, np.zeros(n))
+        damping = max(d, BP_MIN_DAMPING)
     ref = solve_exact(model, beta)
     sd = np.sqrt(ref.var)
     t = np.linspace(-1.0, 1.0, grid)
     x = ref.mean[:, None] + width * sd[:, None] * t[None, :]
-    n = model.n_spins
     # initial messages mu_{i->j} = N(m0_i, v0_i) on i's grid, normalised by the kernel
     logp = -0.5 * (x - m0[:, None]) ** 2 / v0[:, None]
     logmu = np.ascontiguousarray(np.broadcast_to(logp[:, None, :], (n, n, grid)))
@@ -435,7 +525,7 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
                                    max_iter, criterion == "paper", hist, mean, var, kurt)
     if n_iter == 0:
         mean, var, kurt = m0, v0, np.zeros(n)
-    info = {"damping": float(damping), "grid": grid, "width": width, "criterion": criterion}
+    info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info, kurt=kurt)
 

@@ -26,6 +26,28 @@ __all__ = ["SpinModel", "BLOCKS"]
 BLOCKS = ("J1", "J2", "J3", "h1", "h2")
 
 
+def check_model(model) -> "SpinModel":
+    """``model`` if it is a :class:`SpinModel`, else ValueError naming ``model``."""
+    if not isinstance(model, SpinModel):
+        raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
+    return model
+
+
+def spins_to_weights(s, D: int) -> np.ndarray:
+    """Weight matrix (D+1, D+1) of spins ``s`` (..., D*(D+1)): row-major ``W[:, :D]``, last
+    column zero (SPEC 3). Leading dims of ``s`` are kept (``(..., D+1, D+1)``)."""
+    s = np.asarray(s)
+    W = np.zeros(s.shape[:-1] + (D + 1, D + 1))
+    W[..., :, :D] = s.reshape(s.shape[:-1] + (D + 1, D))
+    return W
+
+
+def weights_to_spins(W, D: int) -> np.ndarray:
+    """Spins (..., D*(D+1)) of weight matrices (..., D+1, D+1): ``W[..., :, :D]`` row-major."""
+    W = np.asarray(W)
+    return W[..., :, :D].reshape(W.shape[:-2] + ((D + 1) * D,)).copy()
+
+
 class SpinModel:
     """Couplings, fields and anisotropic ridge of the ICL spin glass.
 
@@ -37,13 +59,18 @@ class SpinModel:
     H : ndarray, shape (P, n_spins) or None
     y : ndarray, shape (P,) or None
     Q : ndarray, shape (n_spins, n_spins)
-    J : ndarray, shape (n_spins, n_spins)   symmetric, zero diagonal
+    J : ndarray, shape (n_spins, n_spins)
+        Symmetric, zero diagonal.
     h : ndarray, shape (n_spins,)
     lam_k : ndarray, shape (n_spins,)
-    lam : float          isotropic ridge (weight decay)
-    D : int              token dimension
-    n_spins : int        D*(D+1)
-    P : int or None      number of sequences
+    lam : float
+        Isotropic ridge (weight decay).
+    D : int
+        Token dimension.
+    n_spins : int
+        D*(D+1).
+    P : int or None
+        Number of sequences.
     """
 
     def __init__(self, D: int, lam: float, h: np.ndarray, Q: np.ndarray,
@@ -131,6 +158,13 @@ class SpinModel:
         A[np.diag_indices(self.n_spins)] += self.lam
         return A
 
+    def linear_residual(self, m) -> float:
+        """``max|A m - h| / max(1, max|h|)``: how far means ``m`` are from the exact ones
+        (``A m = h``); the check every solver with exact-mean fixed points passes."""
+        Am = self.Q @ m
+        Am += self.lam * m
+        return float(np.max(np.abs(Am - self.h)) / max(1.0, float(np.max(np.abs(self.h)))))
+
     def blocks(self) -> dict:
         """Views of the coupling and field blocks (SPEC 3).
 
@@ -146,17 +180,14 @@ class SpinModel:
     # -- layout ---------------------------------------------------------------------------
     def to_weights(self, s) -> np.ndarray:
         """Weight matrix (D+1, D+1) of spins ``s`` (n_spins,); last column zero."""
-        s = check_array("s", s, shape=(self.n_spins,))
-        W = np.zeros((self.D + 1, self.D + 1))
-        W[:, :self.D] = s.reshape(self.D + 1, self.D)
-        return W
+        return spins_to_weights(check_array("s", s, shape=(self.n_spins,)), self.D)
 
     def to_spins(self, W) -> np.ndarray:
         """Spins (n_spins,) of a weight matrix (D+1, D+1) whose last column is zero."""
         W = check_array("W", W, shape=(self.D + 1, self.D + 1))
         if np.any(W[:, self.D] != 0.0):
             raise ValueError("W's last column must be zero: it is not a parameter")
-        return W[:, :self.D].reshape(-1).copy()
+        return weights_to_spins(W, self.D)
 
     # -- energies -------------------------------------------------------------------------
     def energy(self, s) -> np.ndarray | float:

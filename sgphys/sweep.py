@@ -53,11 +53,11 @@ class Point:
 
 
 def point_key(experiment, fixed, values, seed_index, experiment_seed):
-    from .io import _json_default
+    from .io import json_default
 
     blob = json.dumps({"experiment": experiment, "fixed": fixed, "values": values,
                        "seed_index": seed_index, "experiment_seed": experiment_seed},
-                      sort_keys=True, default=_json_default)
+                      sort_keys=True, default=json_default)
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
 
@@ -125,14 +125,15 @@ class PointStore:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def compute_point(experiment, params, values, point_index, seed_index, experiment_seed):
-    """Run one point in the current process; exceptions become a recorded failure."""
-    from .experiments import get_experiment
+def compute_point(point, params, values, point_index, seed_index, experiment_seed):
+    """Run one point in the current process; exceptions become a recorded failure.
 
-    exp = get_experiment(experiment)
+    ``point`` is the experiment's point function ``point(params, values, streams) -> dict``
+    (a module-level function, so it pickles by reference to pool and dask workers).
+    """
     streams = point_streams(experiment_seed, point_index, seed_index)
     try:
-        result = exp.point(params, values, streams)
+        result = point(params, values, streams)
         result = {k: np.asarray(v) for k, v in result.items()}
         result["__status__"] = np.asarray(1)
     except Exception as exc:  # recorded, the sweep goes on
@@ -192,8 +193,11 @@ def _progress_bar(total, progress, desc):
 
 
 def run_points(experiment, params, points, store, workers=1, scheduler=None, progress=None,
-               experiment_seed=0):
-    """Compute every point not yet in ``store`` and return all results in point order."""
+               experiment_seed=0, point=None):
+    """Compute every point not yet in ``store`` and return all results in point order.
+
+    ``experiment`` names the sweep (progress bar); ``point`` is its point function.
+    """
     todo = [p for p in points if not store.has(p.key)]
     bar = _progress_bar(len(todo), progress, experiment)
 
@@ -202,7 +206,9 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
         if bar is not None:
             bar.update()
 
-    args = [(experiment, params, p.values, p.index, p.seed_index, experiment_seed) for p in todo]
+    if point is None or not callable(point):
+        raise ValueError(f"point must be the experiment's point function, got {point!r}")
+    args = [(point, params, p.values, p.index, p.seed_index, experiment_seed) for p in todo]
     try:
         if scheduler is not None:
             _run_dask(todo, args, finish, scheduler, workers)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._summary import SummaryRepr
+from .spin import spins_to_weights, weights_to_spins
 from ._validate import (as_seed_sequence, check_choice, check_nonnegative, check_positive,
                         check_positive_int)
 from .attention import ARCHITECTURES, forward, prepare, sla_chain
@@ -206,7 +207,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
         H, y = stats.H, stats.y
 
         def spins(p):
-            return _sla_W(p)[:, :D].reshape(-1)
+            return weights_to_spins(_sla_W(p), D)
 
         for e in range(epochs):
             for idx in _batches(P, batch_size, order_rng):
@@ -216,8 +217,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
                 else:
                     Hb = H[idx]
                     g_flat = Hb.T @ (Hb @ s - y[idx]) / idx.size
-                G = np.zeros((D + 1, D + 1))
-                G[:, :D] = g_flat.reshape(D + 1, D)
+                G = spins_to_weights(g_flat, D)
                 grads = sla_chain(params, G)
                 for k in grads:
                     grads[k] = grads[k] + lam * params[k]

@@ -14,10 +14,13 @@ import importlib
 import json
 import numbers
 import os
-from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
+
+from .. import io
+from ..registry import get_solver, settings_of, solver_kwargs, solver_names
+from ..sweep import PointStore, make_points, run_points
+from ._base import DIM_LABELS, Experiment, Var
 
 __all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_experiment",
            "resolve_params", "SOLVERS"]
@@ -26,42 +29,8 @@ __all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_exper
 _MODULES = ("couplings", "weights", "landscape", "phase_diagram", "prompt_length", "separated",
             "coupling_kl", "resampled", "correlated", "hessian", "architectures")
 
-SOLVERS = ("exact", "tap", "paper", "rbp", "bp")
-
-#: labels of the swept dimensions
-DIM_LABELS = {
-    "D": ("token dimension D", "1"),
-    "N": ("prompt length N", "1"),
-    "P": ("task diversity P (number of training sequences)", "1"),
-    "corr": ("token correlation c", "1"),
-    "alpha": ("data density alpha = P / D^2", "1"),
-    "seed": ("seed index", "1"),
-}
-
-
-@dataclass(frozen=True)
-class Var:
-    """A stored variable: extra dims after (swept dims, seed), labels and kind
-    (``"f"`` float64, ``"i"`` int64, ``"s"`` string)."""
-
-    dims: tuple
-    long_name: str
-    units: str = "1"
-    kind: str = "f"
-
-
-@dataclass
-class Experiment:
-    name: str
-    title: str
-    figure: str
-    presets: dict
-    sweep: tuple
-    point: Callable
-    variables: Callable
-    coords: Callable = field(default=lambda params: {})
-    finalize: Callable | None = None
-
+#: names of the registered solvers (:mod:`sgphys.registry`)
+SOLVERS = solver_names()
 
 _REGISTRY: dict = {}
 
@@ -89,10 +58,16 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
     if preset not in exp.presets:
         raise ValueError(f"preset must be one of {sorted(exp.presets)}, got {preset!r}")
     params = json.loads(json.dumps(exp.presets[preset]))
-    for key, value in (overrides or {}).items():
-        if key not in params:
+    overrides = dict(overrides or {})
+    runs_solvers = "solvers" in params
+    if "solvers" in overrides and runs_solvers:
+        params["solvers"] = overrides.pop("solvers")
+    all_settings = settings_of(SOLVERS) if runs_solvers else {}
+    for key, value in overrides.items():
+        if key not in params and key not in all_settings:
+            known = sorted(set(params) | set(all_settings))
             raise ValueError(f"unknown parameter {key!r} for experiment {exp.name!r}; "
-                             f"known: {sorted(params)}")
+                             f"known: {known}")
         if key in exp.sweep:
             value = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
             if not value:
@@ -110,15 +85,28 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
     seeds = params.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
-    if "solvers" in params:
+    if runs_solvers:
         solvers = params["solvers"]
         if isinstance(solvers, str):
-            solvers = params["solvers"] = [solvers]
-        bad = [s for s in solvers if s not in SOLVERS]
-        if bad or not solvers:
-            raise ValueError(f"solvers must be a non-empty list from {list(SOLVERS)}, got {solvers!r}")
+            solvers = [solvers]
+        if not isinstance(solvers, (list, tuple)) or not solvers \
+                or any(s not in SOLVERS for s in solvers):
+            raise ValueError(f"solvers must be a non-empty list from {list(SOLVERS)}, "
+                             f"got {solvers!r}")
         if "exact" not in solvers:  # the reference is always stored beside the others
-            params["solvers"] = ["exact"] + list(solvers)
+            solvers = ["exact"] + list(solvers)
+        params["solvers"] = list(solvers)
+        used = settings_of(solvers)
+        stray = sorted(k for k in overrides if k in all_settings and k not in used
+                       and k not in exp.presets[preset])
+        if stray:
+            owners = {k: [n for n in SOLVERS if k in get_solver(n).defaults()] for k in stray}
+            raise ValueError(f"{', '.join(stray)}: setting(s) of solver(s) {owners} that this "
+                             f"run does not use (solvers={params['solvers']})")
+        for key, default in used.items():
+            params.setdefault(key, default)
+        for name in params["solvers"]:  # every setting checked before the first point
+            solver_kwargs(name, params)
     return params
 
 
@@ -208,9 +196,6 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     """
     import tempfile
 
-    from .. import io
-    from ..sweep import PointStore, make_points, run_points
-
     exp = get_experiment(name)
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
@@ -237,7 +222,8 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
             store = PointStore(out + ".partial")
     try:
         results = run_points(name, params, points, store, workers=workers, scheduler=scheduler,
-                             progress=progress, experiment_seed=experiment_seed)
+                             progress=progress, experiment_seed=experiment_seed,
+                             point=exp.point)
         ds = _assemble(exp, params, points, results)
         ds.attrs.update(io.provenance(name, preset, params, params.get("solvers", ()),
                                       params["seeds"], title=exp.title,
@@ -260,6 +246,4 @@ def _params_json(params):
 
 
 def _solver_settings(params):
-    from ._common import solver_settings
-
-    return {s: solver_settings(s, params) for s in params.get("solvers", ())}
+    return {s: solver_kwargs(s, params) for s in params.get("solvers", ())}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Var
+
+from ..observables import contrast_ratio, test_error
+from ..registry import SOLVERS, get_solver, solve
+from ._base import Var
 
 #: variables every solver run stores over the ``solver`` dimension
 SOLVER_VARS = {
@@ -15,44 +18,9 @@ SOLVER_VARS = {
 }
 
 
-def solver_settings(name, params):
-    """Keyword arguments of each solver (the ``paper`` solver is the authors' AMP:
-    no reaction term, damping 0.9, 100 steps, their acceptance rule at tol 1e-6)."""
-    if name == "exact":
-        return {}
-    if name == "paper":
-        return {"variant": "paper", "damping": 0.9, "max_iter": 100, "criterion": "paper",
-                "tol": 1e-6}
-    common = {"damping": params.get("damping", "auto"), "tol": params.get("tol", 1e-10),
-              "max_iter": params.get("max_iter", 10000)}
-    if name == "tap":
-        return {"variant": "tap", **common}
-    if name == "rbp":
-        return common
-    if name == "bp":
-        return {"grid": params.get("grid", 61), "damping": 0.3, "tol": common["tol"],
-                "max_iter": 1000}
-    raise ValueError(f"solver must be one of exact, tap, paper, rbp, bp; got {name!r}")
-
-
-def solve(model, name, params):
-    """Run one solver by name with the experiment's settings; returns Marginals."""
-    import sgphys
-
-    beta = params.get("beta", 100.0)
-    kw = solver_settings(name, params)
-    if name == "exact":
-        return sgphys.solve_exact(model, beta)
-    if name in ("tap", "paper"):
-        return sgphys.solve_amp(model, beta, **kw)
-    if name == "rbp":
-        return sgphys.solve_rbp(model, beta, **kw)
-    return sgphys.solve_bp(model, beta, **kw)
-
-
 def solver_coord(params):
-    return {"solver": (list(params["solvers"]), "solver (exact, tap = TAP-AMP, paper = the "
-                       "authors' AMP, rbp = relaxed BP, bp = full cavity BP)", "1")}
+    labels = "; ".join(f"{n} = {get_solver(n).label}" for n in SOLVERS)
+    return {"solver": (list(params["solvers"]), f"solver ({labels})", "1")}
 
 
 def matrix_coords(D):
@@ -66,7 +34,6 @@ def run_solvers(model, params, test=None, weights=False):
     Returns a dict with contrast ratios, test errors (if ``test`` tasks given), the
     convergence fields and, with ``weights``, the mean and variance matrices.
     """
-    import sgphys
 
     solvers = params["solvers"]
     k = len(solvers)
@@ -91,11 +58,11 @@ def run_solvers(model, params, test=None, weights=False):
         out["reason"][i] = r.reason
         W = r.W
         if np.any(W):
-            out["contrast_ratio"][i] = sgphys.contrast_ratio(W)
+            out["contrast_ratio"][i] = contrast_ratio(W)
             if np.any(W[:-1, :-1]):
-                out["contrast_ratio_w11"][i] = sgphys.contrast_ratio(W, block="w11")
+                out["contrast_ratio_w11"][i] = contrast_ratio(W, block="w11")
         if test is not None:
-            out["test_error"][i] = sgphys.test_error(W, test)
+            out["test_error"][i] = test_error(W, test)
         if weights:
             out["mean"][i] = W
             out["var"][i] = r.var_matrix

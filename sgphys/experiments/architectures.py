@@ -3,7 +3,10 @@ the spin solvers' prediction."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ..training import train
+from ._base import Experiment, Var
 from ._common import run_solvers, solver_coord, solver_vars
 
 ARCHS = ["sla", "fla", "sa", "tf", "mhla"]
@@ -16,15 +19,14 @@ PAPER = {**QUICK, "D": 20, "N": [10, 25, 50, 100, 150, 200], "P": 10000, "P_test
 
 
 def point(params, values, streams):
-    import sgphys
 
     D, N = params["D"], values["N"]
-    tasks = sgphys.sample_tasks(D, N, params["P"], seed=streams["train"])
-    test = sgphys.sample_tasks(D, N, params["P_test"], seed=streams["test"])
-    out = run_solvers(sgphys.SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
+    tasks = sample_tasks(D, N, params["P"], seed=streams["train"])
+    test = sample_tasks(D, N, params["P_test"], seed=streams["test"])
+    out = run_solvers(SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
     errs = []
     for i, arch in enumerate(params["archs"]):
-        r = sgphys.train(tasks, arch=arch, lam=params["lam_train"], lr=params["lr"],
+        r = train(tasks, arch=arch, lam=params["lam_train"], lr=params["lr"],
                          epochs=params["epochs"], batch_size=params["batch_size"],
                          seed=streams["init"].spawn(len(params["archs"]))[i], test=test,
                          heads=params["heads"])

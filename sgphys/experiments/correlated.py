@@ -3,7 +3,11 @@ correlation c (authors' construction by default, ``corr_mode="paper"``)."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import test_error
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ..training import train
+from ._base import Experiment, Var
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
 
 QUICK = {"D": 5, "N": 40, "P": 2000, "P_test": 1000, "corr": [0.05, 0.3, 0.6, 0.95],
@@ -15,15 +19,14 @@ PAPER = with_paper_solver({**QUICK, "D": 20, "N": 200, "P": 10000,
 
 
 def point(params, values, streams):
-    import sgphys
 
     kw = dict(corr=values["corr"], corr_mode=params["corr_mode"])
-    tasks = sgphys.sample_tasks(params["D"], params["N"], params["P"], seed=streams["train"], **kw)
-    test = sgphys.sample_tasks(params["D"], params["N"], params["P_test"], seed=streams["test"], **kw)
-    out = run_solvers(sgphys.SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
-    trained = sgphys.train(tasks, lam=params["lam_train"], lr=params["lr"],
+    tasks = sample_tasks(params["D"], params["N"], params["P"], seed=streams["train"], **kw)
+    test = sample_tasks(params["D"], params["N"], params["P_test"], seed=streams["test"], **kw)
+    out = run_solvers(SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
+    trained = train(tasks, lam=params["lam_train"], lr=params["lr"],
                            epochs=params["epochs"], seed=streams["init"])
-    out["test_error_trained"] = sgphys.test_error(trained.W, test)
+    out["test_error_trained"] = test_error(trained.W, test)
     out["query_label_variance"] = float(np.var(test.y))
     return out
 

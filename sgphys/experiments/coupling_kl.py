@@ -3,7 +3,10 @@ next prompt length of the list."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import BlockStatistics, block_values, kl_divergence
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment, Var
 from .couplings import BLOCK_NAMES
 
 QUICK = {"D": 5, "P": 200, "N": [20, 21, 40, 60, 80], "seeds": 4, "bins": 60, "seed": 0}
@@ -19,8 +22,6 @@ def _next_N(params, N):
 
 
 def point(params, values, streams):
-    import sgphys
-    from sgphys.observables import BlockStatistics, block_values
 
     N = values["N"]
     N2 = _next_N(params, N)
@@ -28,8 +29,8 @@ def point(params, values, streams):
     if N2 is None:  # the last prompt length has no successor
         return {"kl_divergence": kl, "N_next": -1}
     ss_a, ss_b = streams["train"].spawn(2)
-    a = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(params["D"], N, params["P"], seed=ss_a), 0.0)
-    b = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(params["D"], N2, params["P"], seed=ss_b), 0.0)
+    a = SpinModel.from_tasks(sample_tasks(params["D"], N, params["P"], seed=ss_a), 0.0)
+    b = SpinModel.from_tasks(sample_tasks(params["D"], N2, params["P"], seed=ss_b), 0.0)
     va, vb = block_values(a), block_values(b)
     edges = {}
     for name in BLOCK_NAMES:
@@ -40,7 +41,7 @@ def point(params, values, streams):
     for name in BLOCK_NAMES:
         sa.add_values(name, va[name])
         sb.add_values(name, vb[name])
-    d = sgphys.kl_divergence(sa, sb)
+    d = kl_divergence(sa, sb)
     return {"kl_divergence": np.array([d[n] for n in BLOCK_NAMES]), "N_next": N2}
 
 

@@ -2,7 +2,10 @@
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import BlockStatistics, block_statistics, block_values, fit_blocks
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment, Var
 
 BLOCK_NAMES = ("J1", "J2", "J3", "h1", "h2")
 QUICK = {"D": [5], "N": [100], "P": [1000], "seeds": 4, "bins": 100, "max_components": 4,
@@ -12,11 +15,9 @@ PAPER = {**QUICK, "seeds": 40}
 
 def _edges(params, values, streams):
     """Bin edges per block from a pilot model shared by all seeds of the point."""
-    import sgphys
-    from sgphys.observables import block_values
 
-    pilot = sgphys.SpinModel.from_tasks(
-        sgphys.sample_tasks(values["D"], values["N"], values["P"], seed=streams["pilot"]), 0.0)
+    pilot = SpinModel.from_tasks(
+        sample_tasks(values["D"], values["N"], values["P"], seed=streams["pilot"]), 0.0)
     vals = block_values(pilot)
     edges = {}
     for b in BLOCK_NAMES:
@@ -27,12 +28,11 @@ def _edges(params, values, streams):
 
 
 def point(params, values, streams):
-    import sgphys
 
     D = values["D"]
-    model = sgphys.SpinModel.from_tasks(
-        sgphys.sample_tasks(D, values["N"], values["P"], seed=streams["train"]), params["lam"])
-    stats = sgphys.block_statistics(model, bins=_edges(params, values, streams))
+    model = SpinModel.from_tasks(
+        sample_tasks(D, values["N"], values["P"], seed=streams["train"]), params["lam"])
+    stats = block_statistics(model, bins=_edges(params, values, streams))
     n_max = max(params["D"]) * (max(params["D"]) + 1)
     J = np.full((n_max, n_max), np.nan)
     J[:model.n_spins, :model.n_spins] = model.J
@@ -77,8 +77,6 @@ def coords(params):
 
 def finalize(ds, params):
     """Gaussian and Gaussian-mixture fits of the histograms pooled over seeds."""
-    import sgphys
-    from sgphys.observables import BlockStatistics
 
     shape = tuple(ds.sizes[d] for d in ("D", "N", "P"))
     K = params["max_components"]
@@ -96,8 +94,8 @@ def finalize(ds, params):
         for i, b in enumerate(BLOCK_NAMES):
             stats.counts[b] = sub.histogram.values[ok, i].sum(axis=0)
             stats.sums[b] = sub.power_sums.values[ok, i].sum(axis=0)
-        gf = sgphys.fit_blocks(stats, "gaussian")
-        mf = sgphys.fit_blocks(stats, "mixture", max_components=K)
+        gf = fit_blocks(stats, "gaussian")
+        mf = fit_blocks(stats, "mixture", max_components=K)
         for i, b in enumerate(BLOCK_NAMES):
             g[idx + (i,)] = gf[b].means[0], gf[b].stds[0]
             k = mf[b].weights.size

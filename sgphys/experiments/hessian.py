@@ -2,7 +2,10 @@
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import hessian_spectrum, zero_mode_fraction
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment, Var
 
 QUICK = {"D": [5, 8], "N": 100, "P": [10, 30, 60, 100], "seeds": 2, "lam": 0.0,
          "zero_atol": 1e-5, "log10_min": -6.0, "log10_max": 3.0, "bins": 45, "seed": 0}
@@ -12,12 +15,11 @@ PAPER = {**QUICK, "D": np.linspace(10, 40, 7, dtype=int).tolist(),
 
 
 def point(params, values, streams):
-    import sgphys
 
     D, P = values["D"], values["P"]
-    model = sgphys.SpinModel.from_tasks(
-        sgphys.sample_tasks(D, params["N"], P, seed=streams["train"]), params["lam"])
-    eig = sgphys.hessian_spectrum(model)
+    model = SpinModel.from_tasks(
+        sample_tasks(D, params["N"], P, seed=streams["train"]), params["lam"])
+    eig = hessian_spectrum(model)
     n_max = max(params["D"]) * (max(params["D"]) + 1)
     padded = np.full(n_max, np.nan)
     padded[:eig.size] = eig
@@ -27,8 +29,8 @@ def point(params, values, streams):
     return {
         "eigenvalues": padded,
         "spectral_density": counts / (eig.size * np.diff(edges)),
-        "zero_mode_fraction": sgphys.zero_mode_fraction(model, count="all", atol=params["zero_atol"]),
-        "zero_mode_fraction_active": sgphys.zero_mode_fraction(model, count="active"),
+        "zero_mode_fraction": zero_mode_fraction(model, count="all", atol=params["zero_atol"]),
+        "zero_mode_fraction_active": zero_mode_fraction(model, count="active"),
     }
 
 

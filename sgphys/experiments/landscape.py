@@ -2,7 +2,11 @@
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import energy_landscape
+from ..solvers import solve_exact
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment, Var
 
 QUICK = {"D": 4, "N": 50, "P": [10, 1000], "lam": 0.01, "n_samples": 200, "grid": 40,
          "seeds": 1, "seed": 0}
@@ -10,14 +14,13 @@ PAPER = {**QUICK, "D": 10, "n_samples": 1000, "grid": 100}
 
 
 def point(params, values, streams):
-    import sgphys
 
-    model = sgphys.SpinModel.from_tasks(
-        sgphys.sample_tasks(params["D"], params["N"], values["P"], seed=streams["train"]),
+    model = SpinModel.from_tasks(
+        sample_tasks(params["D"], params["N"], values["P"], seed=streams["train"]),
         params["lam"])
-    land = sgphys.energy_landscape(model, params["n_samples"], seed=streams["init"],
+    land = energy_landscape(model, params["n_samples"], seed=streams["init"],
                                    grid=params["grid"])
-    exact = sgphys.solve_exact(model, 1.0)
+    exact = solve_exact(model, 1.0)
     return {"energy": land.energy, "embedding": land.embedding, "grid_x": land.grid_x,
             "grid_y": land.grid_y, "surface": land.surface,
             "ground_energy": model.energy(exact.mean)}

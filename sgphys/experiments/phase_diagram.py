@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from . import Experiment, Var
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
 
 QUICK = {"D": 5, "N": [5, 10, 20, 40], "P": [20, 40, 80, 160, 320], "seeds": 2, "lam": 1.0,
@@ -16,14 +18,13 @@ PAPER = with_paper_solver({
 
 
 def point(params, values, streams):
-    import sgphys
 
     method = params.get("sampler", "tokens")
-    tasks = sgphys.sample_tasks(params["D"], values["N"], values["P"], seed=streams["train"],
+    tasks = sample_tasks(params["D"], values["N"], values["P"], seed=streams["train"],
                                 method=method)
-    test = sgphys.sample_tasks(params["D"], values["N"], params["P_test"], seed=streams["test"],
+    test = sample_tasks(params["D"], values["N"], params["P_test"], seed=streams["test"],
                                method=method)
-    model = sgphys.SpinModel.from_tasks(tasks, params["lam"])
+    model = SpinModel.from_tasks(tasks, params["lam"])
     return run_solvers(model, params, test=test)
 
 

@@ -3,7 +3,11 @@ transformer and the large-P theory (D+1)/(N+D+1)."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import test_error, theory_test_error
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ..training import train
+from ._base import Experiment, Var
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
 
 QUICK = {"D": 5, "N": [10, 20, 40, 80], "P": 2000, "P_test": 1000, "seeds": 2, "lam": 0.01,
@@ -14,15 +18,14 @@ PAPER = with_paper_solver({**QUICK, "D": 20, "N": np.linspace(10, 200, 20, dtype
 
 
 def point(params, values, streams):
-    import sgphys
 
     D, N = params["D"], values["N"]
-    tasks = sgphys.sample_tasks(D, N, params["P"], seed=streams["train"])
-    test = sgphys.sample_tasks(D, N, params["P_test"], seed=streams["test"])
-    out = run_solvers(sgphys.SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
-    trained = sgphys.train(tasks, arch="sla", optimizer="adam", lam=params["lam_train"],
+    tasks = sample_tasks(D, N, params["P"], seed=streams["train"])
+    test = sample_tasks(D, N, params["P_test"], seed=streams["test"])
+    out = run_solvers(SpinModel.from_tasks(tasks, params["lam"]), params, test=test)
+    trained = train(tasks, arch="sla", optimizer="adam", lam=params["lam_train"],
                            lr=params["lr"], epochs=params["epochs"], seed=streams["init"])
-    out["test_error_trained"] = sgphys.test_error(trained.W, test)
+    out["test_error_trained"] = test_error(trained.W, test)
     return out
 
 
@@ -33,9 +36,8 @@ def variables(params):
 
 
 def finalize(ds, params):
-    import sgphys
 
-    ds["theory_test_error"] = ("N", sgphys.theory_test_error(np.asarray(ds.N.values), params["D"]),
+    ds["theory_test_error"] = ("N", theory_test_error(np.asarray(ds.N.values), params["D"]),
                                {"long_name": "large-P, lam -> 0 test error (D+1)/(N+D+1)",
                                 "units": "1"})
     return ds

@@ -7,7 +7,10 @@ its own fit (``*_split`` variables): the structure the paper reports AMP recover
 
 import numpy as np
 
-from . import Experiment, Var
+from ..observables import H1_SPLIT, block_statistics, fit_blocks, resample_model
+from ..spin import BLOCKS, SpinModel
+from ..tasks import sample_tasks
+from ._base import Experiment, Var
 from ._common import matrix_coords, run_solvers, solver_coord, solver_vars
 
 QUICK = {"D": 5, "N": 100, "P": 500, "lam": 1.0, "beta": 100.0, "fit": "gaussian",
@@ -16,18 +19,15 @@ PAPER = {**QUICK, "D": 10, "P": 1000, "seeds": 5, "solvers": ["exact", "tap", "p
 
 
 def point(params, values, streams):
-    import sgphys
-    from sgphys.observables import H1_SPLIT
-    from sgphys.spin import BLOCKS
 
     D = params["D"]
-    data = sgphys.SpinModel.from_tasks(
-        sgphys.sample_tasks(D, params["N"], params["P"], seed=streams["train"]), params["lam"])
-    stats = sgphys.block_statistics(data, blocks=BLOCKS + H1_SPLIT)
-    fit = sgphys.fit_blocks(stats, kind=params["fit"])
+    data = SpinModel.from_tasks(
+        sample_tasks(D, params["N"], params["P"], seed=streams["train"]), params["lam"])
+    stats = block_statistics(data, blocks=BLOCKS + H1_SPLIT)
+    fit = fit_blocks(stats, kind=params["fit"])
     # the same stream for both: couplings are drawn first, so they are identical
-    model = sgphys.resample_model(data, fit, seed=streams["resample"])
-    split = sgphys.resample_model(data, fit, seed=streams["resample"], split_h1=True)
+    model = resample_model(data, fit, seed=streams["resample"])
+    split = resample_model(data, fit, seed=streams["resample"], split_h1=True)
     out = run_solvers(model, params, weights=True)
     ref = run_solvers(data, params, weights=True)
     out["mean_data"] = ref["mean"]

@@ -3,7 +3,9 @@ alpha = P / D^2 (double descent in the ridgeless limit)."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..tasks import sample_tasks
+from ..training import train
+from ._base import Experiment, Var
 from ._common import matrix_coords
 
 SCHEMES = ("merged", "separated")
@@ -15,15 +17,14 @@ PAPER = {**QUICK, "D": 20, "N": 100,
 
 
 def point(params, values, streams):
-    import sgphys
 
     D = params["D"]
     P = max(1, int(round(values["alpha"] * D * D)))
-    tasks = sgphys.sample_tasks(D, params["N"], P, seed=streams["train"])
-    test = sgphys.sample_tasks(D, params["N"], params["P_test"], seed=streams["test"])
+    tasks = sample_tasks(D, params["N"], P, seed=streams["train"])
+    test = sample_tasks(D, params["N"], params["P_test"], seed=streams["test"])
     curves_tr, curves_te, Ws, errs = [], [], [], []
     for scheme in SCHEMES:
-        r = sgphys.train(tasks, scheme=scheme, lam=params["lam_train"], lr=params["lr"],
+        r = train(tasks, scheme=scheme, lam=params["lam_train"], lr=params["lr"],
                          epochs=params["epochs"], seed=streams["init"], test=test)
         curves_tr.append(r.history.train_loss.values)
         curves_te.append(r.history.test_loss.values)

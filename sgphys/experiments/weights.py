@@ -3,7 +3,10 @@ diversity, with the AMP mean and variance matrices."""
 
 import numpy as np
 
-from . import Experiment, Var
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ..training import train
+from ._base import Experiment, Var
 from ._common import matrix_coords, run_solvers, solver_coord, solver_vars
 
 QUICK = {"D": 5, "N": 50, "P": [10, 300, 1500], "P_test": 200, "seeds": 1, "lr": 1e-2,
@@ -14,14 +17,13 @@ PAPER = {**QUICK, "D": 10, "N": 100, "P": [10, 1000, 5000], "seeds": 3,
 
 
 def point(params, values, streams):
-    import sgphys
 
     D = params["D"]
-    tasks = sgphys.sample_tasks(D, params["N"], values["P"], seed=streams["train"])
-    test = sgphys.sample_tasks(D, params["N"], params["P_test"], seed=streams["test"])
-    r = sgphys.train(tasks, lam=params["lam_train"], lr=params["lr"], epochs=params["epochs"],
+    tasks = sample_tasks(D, params["N"], values["P"], seed=streams["train"])
+    test = sample_tasks(D, params["N"], params["P_test"], seed=streams["test"])
+    r = train(tasks, lam=params["lam_train"], lr=params["lr"], epochs=params["epochs"],
                      seed=streams["init"], test=test)
-    out = run_solvers(sgphys.SpinModel.from_tasks(tasks, params["lam"]), params, test=test,
+    out = run_solvers(SpinModel.from_tasks(tasks, params["lam"]), params, test=test,
                       weights=True)
     out["train_loss"] = r.history.train_loss.values
     out["test_loss"] = r.history.test_loss.values

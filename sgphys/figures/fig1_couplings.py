@@ -3,6 +3,7 @@ with Gaussian and Gaussian-mixture fits."""
 
 import numpy as np
 
+from ..spin import spins_to_weights
 from . import _style as st
 
 BLOCKS = ["J1", "J2", "J3", "h1", "h2"]
@@ -22,8 +23,7 @@ def plot(ds, out, reference=False, pdf=False):
     gs = fig.add_gridspec(2, 5, height_ratios=[1.1, 1])
     ax = fig.add_subplot(gs[0, 0:2])
     h = sub.h_example.isel(seed=0).values[:n]
-    H = np.zeros((D + 1, D + 1))
-    H[:, :D] = h.reshape(D + 1, D)
+    H = spins_to_weights(h, D)
     im = ax.imshow(H, cmap="RdBu_r", vmin=-np.abs(H).max(), vmax=np.abs(H).max())
     ax.set_title("(a) fields h as a (D+1)x(D+1) matrix\nh1 = top D rows, h2 = row D")
     ax.set_xlabel("column j")

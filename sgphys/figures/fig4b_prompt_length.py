@@ -3,7 +3,6 @@ the large-P theory (D+1)/(N+D+1); optionally the published points."""
 
 import json
 
-import numpy as np
 
 from . import _style as st
 

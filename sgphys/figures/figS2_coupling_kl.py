@@ -1,6 +1,5 @@
 """Fig. S2: KL divergence of each block's distribution between N and the next N."""
 
-import numpy as np
 
 from . import _style as st
 

@@ -6,6 +6,7 @@ needs; left, the data-built model's AMP mean for comparison. rho11: W11 contrast
 
 import numpy as np
 
+from ..spin import spins_to_weights
 from . import _style as st
 
 
@@ -20,9 +21,7 @@ def _show(fig, ax, M, title, sym=True):
 
 
 def _field_matrix(h, D):
-    M = np.zeros((D + 1, D + 1))
-    M[:, :D] = h.reshape(D + 1, D)
-    return M
+    return spins_to_weights(h, D)
 
 
 def plot(ds, out, reference=False, pdf=False):

@@ -3,7 +3,6 @@ transformer; the variance of the query labels (the error of predicting 0) for sc
 
 import json
 
-import numpy as np
 
 from . import _style as st
 

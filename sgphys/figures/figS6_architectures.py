@@ -1,7 +1,6 @@
 """Fig. S6: test error against prompt length for several attention architectures, with the
 spin solvers' prediction."""
 
-import numpy as np
 
 from . import _style as st
 

@@ -1,8 +1,6 @@
 """Reason codes and convergence measures shared by every iterative kernel (SPEC 4).
 
-Reason codes (``REASONS[code]`` is the name stored in ``Marginals.reason``):
-
-    CONVERGED 0, MAX_ITER 1, NONPOSITIVE 2 ("nonpositive_precision"), BLOWUP 3
+Reason codes: :mod:`sgphys.kernels.reasons` (re-exported here for the kernels).
 
 Convergence of a state ``x = (m, v)`` against its raw update ``u``:
 
@@ -18,12 +16,11 @@ its fused sweep and combines them with the same two functions.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 FASTMATH = {"reassoc", "contract"}
-CONVERGED, MAX_ITER, NONPOSITIVE, BLOWUP = 0, 1, 2, 3
-REASONS = ("converged", "max_iter", "nonpositive_precision", "blowup")
+from .reasons import BLOWUP, CONVERGED, MAX_ITER, NONPOSITIVE, REASONS  # noqa: F401
+
 #: a mean beyond this magnitude is a blow-up
 BLOWUP_LIMIT = 1e100
 

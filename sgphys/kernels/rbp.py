@@ -97,6 +97,58 @@ def node_sums(J, off, mu, vu, md, vd, T, S):
         S[i] += s
 
 
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def variance_fixed_point(J, lam_k, beta, off, vu, vd, v, tol, max_iter):
+    """Iterate the edge variances alone, undamped and in place on the packed ``vu, vd``:
+
+        v_{i->j} = 1 / (beta lam_i - beta^2 sum_{k != i,j} J_ik^2 v_{k->i})
+
+    (they do not involve the means). From the prior variances the map is monotone
+    increasing, so the iterates rise to the smallest positive fixed point when there is one;
+    a non-positive node precision on the way means there is none. ``v`` receives the node
+    variances ``1 / (beta lam_i - beta^2 S_i)``. Returns (n_iter, residual, reason), the
+    residual being ``max |change| / max v`` over directed edges.
+    """
+    n = J.shape[0]
+    b2 = beta * beta
+    S = np.empty(n)
+    res = np.inf
+    for it in range(max_iter):
+        S[:] = 0.0
+        for i in range(n):
+            s = 0.0
+            o = off[i]
+            for j in range(i + 1, n):
+                jj = J[i, j] * J[i, j]
+                s += jj * vd[o + j]
+                S[j] += jj * vu[o + j]
+            S[i] += s
+        for i in range(n):
+            a = beta * lam_k[i] - b2 * S[i]
+            if not (a > 0.0):
+                return it, res, NONPOSITIVE
+            v[i] = 1.0 / a
+        dv = 0.0
+        vmax = 0.0
+        for i in range(n):
+            o = off[i]
+            ai = beta * lam_k[i] - b2 * S[i]
+            for j in range(i + 1, n):
+                jj = J[i, j] * J[i, j]
+                up = 1.0 / (ai + b2 * jj * vd[o + j])
+                dn = 1.0 / (beta * lam_k[j] - b2 * S[j] + b2 * jj * vu[o + j])
+                dv = max(dv, max(abs(up - vu[o + j]), abs(dn - vd[o + j])))
+                vmax = max(vmax, max(up, dn))
+                vu[o + j] = up
+                vd[o + j] = dn
+        res = dv / vmax if vmax > 0.0 else 0.0
+        if not (vmax < BLOWUP_LIMIT):
+            return it + 1, res, BLOWUP
+        if res < tol:
+            return it + 1, res, CONVERGED
+    return max_iter, res, MAX_ITER
+
+
 @njit(cache=True)
 def chunk_bounds(n, chunks):
     """Row boundaries splitting the pair rows ``0..n-2`` into ``chunks`` runs of about

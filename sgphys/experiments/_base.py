@@ -1,0 +1,49 @@
+"""The types every experiment module builds on: :class:`Experiment` and :class:`Var`.
+
+Kept apart from the package's ``__init__`` so that experiment modules import them without
+importing the registry back (no import cycle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = ["Experiment", "Var", "DIM_LABELS"]
+
+#: labels of the swept dimensions
+DIM_LABELS = {
+    "D": ("token dimension D", "1"),
+    "N": ("prompt length N", "1"),
+    "P": ("task diversity P (number of training sequences)", "1"),
+    "corr": ("token correlation c", "1"),
+    "alpha": ("data density alpha = P / D^2", "1"),
+    "seed": ("seed index", "1"),
+}
+
+
+@dataclass(frozen=True)
+class Var:
+    """A stored variable: extra dims after (swept dims, seed), labels and kind
+    (``"f"`` float64, ``"i"`` int64, ``"s"`` string)."""
+
+    dims: tuple
+    long_name: str
+    units: str = "1"
+    kind: str = "f"
+
+
+@dataclass
+class Experiment:
+    """A registered experiment: presets, swept dims, the pure point function
+    ``point(params, values, streams) -> dict`` and the stored variables."""
+
+    name: str
+    title: str
+    figure: str
+    presets: dict
+    sweep: tuple
+    point: Callable
+    variables: Callable
+    coords: Callable = field(default=lambda params: {})
+    finalize: Callable | None = None
