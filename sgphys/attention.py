@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from ._validate import check_array
+from .tasks import label_weighted_sum
 
 __all__ = ["predict_merged", "ARCHITECTURES", "Architecture", "prepare", "forward"]
 
@@ -52,8 +53,7 @@ def predict_merged(W, Z) -> np.ndarray:
     P, Dp1, Np1 = Z.shape
     W = check_array("W", W, shape=(Dp1, Dp1))
     N = Np1 - 1
-    # row D of Z Z^T: r_i = sum_n Z[D, n] Z[i, n]  (Z[D, N] = 0 masks the query)
-    r = np.matmul(Z[:, :, :N], Z[:, Dp1 - 1, :N, None])[:, :, 0]
+    r = label_weighted_sum(Z)  # row D of Z Z^T without the query column
     return np.einsum("pi,pi->p", r @ W, Z[:, :, N]) / N
 
 
@@ -64,6 +64,7 @@ class Batch:
     Z: np.ndarray            # (B, D+1, N+1)
     xq: np.ndarray           # (B, D+1) query column [x_q; 0]
     _C: np.ndarray | None = None
+    _r: np.ndarray | None = None
 
     @property
     def N(self):
@@ -80,8 +81,17 @@ class Batch:
             self._C = np.matmul(self.Z, self.Z.transpose(0, 2, 1))
         return self._C
 
+    @property
+    def r(self):
+        """``sum_n y_n Z[:, n]``, shape (B, D+1) (:func:`sgphys.tasks.label_weighted_sum`),
+        computed once."""
+        if self._r is None:
+            self._r = label_weighted_sum(self.Z)
+        return self._r
+
     def take(self, idx):
-        return Batch(self.Z[idx], self.xq[idx], None if self._C is None else self._C[idx])
+        return Batch(self.Z[idx], self.xq[idx], None if self._C is None else self._C[idx],
+                     None if self._r is None else self._r[idx])
 
 
 def prepare(Z) -> Batch:
@@ -104,8 +114,7 @@ def _sla_W(params):
 def _sla_features_grad(W, data, y):
     """Prediction and dL/dW of the merged form for any W (B, D+1, D+1)."""
     N, D = data.N, data.D
-    Z = data.Z
-    r = np.matmul(Z[:, :, :N], Z[:, D, :N, None])[:, :, 0]          # (B, D+1)
+    r = data.r                                                      # (B, D+1)
     yhat = np.einsum("bi,bi->b", r @ W, data.xq) / N
     res = yhat - y
     B = y.shape[0]
@@ -124,8 +133,7 @@ def _sla_init(D, rng, scheme="merged", **_):
 
 def _sla_forward(params, data):
     W = _sla_W(params)
-    r = np.matmul(data.Z[:, :, :data.N], data.Z[:, data.D, :data.N, None])[:, :, 0]
-    return np.einsum("bi,bi->b", r @ W, data.xq) / data.N
+    return np.einsum("bi,bi->b", data.r @ W, data.xq) / data.N
 
 
 def _sla_grad(params, data, y):
@@ -313,14 +321,19 @@ class Architecture:
     init: Callable
     forward: Callable
     grad: Callable
-    decayed: tuple | None = None   # parameter names under weight decay (None: all)
+    undecayed: tuple = ()   # parameter names without weight decay (biases)
+
+    def decayed(self, name: str) -> bool:
+        """Whether parameter ``name`` is under weight decay (SPEC 6: every trained
+        matrix; biases are not)."""
+        return name not in self.undecayed
 
 
 ARCHITECTURES = {
     "sla": Architecture("sla", _sla_init, _sla_forward, _sla_grad),
     "fla": Architecture("fla", _fla_init, _fla_forward, _fla_grad),
     "sa": Architecture("sa", _sa_init, _sa_forward, _sa_grad),
-    "tf": Architecture("tf", _tf_init, _tf_forward, _tf_grad),
+    "tf": Architecture("tf", _tf_init, _tf_forward, _tf_grad, undecayed=("b1", "b2", "b_out")),
     "mhla": Architecture("mhla", _mhla_init, _mhla_forward, _mhla_grad),
 }
 

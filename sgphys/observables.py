@@ -304,6 +304,15 @@ class BlockStatistics(SummaryRepr):
         return stats
 
 
+def symmetric_edges(x, bins: int) -> np.ndarray:
+    """Histogram edges for a block's values ``x``: ``bins`` equal bins on ``[-a, a]`` with
+    ``a = max(2 max|x|, 8 std(x))`` (symmetric, so histograms pooled over models share
+    bins; ``a = 1`` for an empty block)."""
+    x = np.asarray(x, dtype=float)
+    a = max(2.0 * float(np.abs(x).max()), 8.0 * float(x.std())) if x.size else 1.0
+    return np.linspace(-a, a, check_positive_int("bins", bins) + 1)
+
+
 def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> BlockStatistics:
     """Per-block statistics of J and h pooled over one or many models (paper Fig. 1c).
 
@@ -312,9 +321,9 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
     models_or_model : SpinModel or iterable of SpinModel
         Consumed one at a time (a generator keeps one model in memory).
     bins : int or dict block -> edges
-        With an int, each block's edges span +-max(2 max|x|, 8 std) of the first model's
-        entries (symmetric, so pooled histograms share bins); later values outside are
-        counted in ``outside`` and still enter the moments.
+        With an int, each block's edges are :func:`symmetric_edges` of the first model's
+        entries; later values outside are counted in ``outside`` and still enter the
+        moments.
     range : dict block -> (lo, hi), optional
         Explicit ranges for integer ``bins``.
     """
@@ -331,12 +340,9 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
         edges = {}
         for name in blocks:
             if range is not None and name in range:
-                lo, hi = range[name]
+                edges[name] = np.linspace(*range[name], nb + 1)
             else:
-                x = vals[name]
-                a = max(2.0 * float(np.abs(x).max()), 8.0 * float(x.std())) if x.size else 1.0
-                lo, hi = -a, a
-            edges[name] = np.linspace(lo, hi, nb + 1)
+                edges[name] = symmetric_edges(vals[name], nb)
     stats = BlockStatistics(edges)
     stats.add_model(first)
     for model in it:

@@ -513,8 +513,7 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     # initial messages mu_{i->j} = N(m0_i, v0_i) on i's grid, normalised by the kernel
     logp = -0.5 * (x - m0[:, None]) ** 2 / v0[:, None]
     logmu = np.ascontiguousarray(np.broadcast_to(logp[:, None, :], (n, n, grid)))
-    logw = np.log(x[:, 1] - x[:, 0])[:, None] + np.zeros(grid)
-    logw[:, [0, -1]] += np.log(0.5)
+    logw = K.grid_logw(x)
     for i in range(n):
         for j in range(n):
             K._normalise(logmu[i, j], logw[i])

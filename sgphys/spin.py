@@ -26,6 +26,19 @@ __all__ = ["SpinModel", "BLOCKS"]
 BLOCKS = ("J1", "J2", "J3", "h1", "h2")
 
 
+def feature_moments(H: np.ndarray, y: np.ndarray):
+    """``Q = H^T H / P`` (symmetrised exactly), ``h = H^T y / P`` and ``<y^2>`` (SPEC 3):
+    the sufficient statistics of the quadratic loss, shared by the spin model and the
+    merged linear-attention trainer."""
+    P = H.shape[0]
+    Q = H.T @ H
+    Q *= 1.0 / P
+    Q = 0.5 * (Q + Q.T)  # exact symmetry regardless of BLAS blocking
+    h = H.T @ y
+    h *= 1.0 / P
+    return Q, h, float(y @ y) / P
+
+
 def check_model(model) -> "SpinModel":
     """``model`` if it is a :class:`SpinModel`, else ValueError naming ``model``."""
     if not isinstance(model, SpinModel):
@@ -91,8 +104,8 @@ class SpinModel:
     @classmethod
     def from_tasks(cls, tasks, lam: float) -> "SpinModel":
         """Spin model of the training set ``tasks`` (a :class:`~sgphys.tasks.Tasks`)."""
-        H = tasks.features()
-        return cls.from_arrays(H, tasks.y, lam, tasks.D)
+        H, y = tasks.feature_arrays()
+        return cls.from_arrays(H, y, lam, tasks.D)
 
     @classmethod
     def from_arrays(cls, H, y, lam: float, D: int) -> "SpinModel":
@@ -106,13 +119,8 @@ class SpinModel:
         if H.shape[0] < 1:
             raise ValueError(f"P must be a positive integer, got {H.shape[0]}")
         y = check_array("y", y, shape=(H.shape[0],))
-        P = H.shape[0]
-        Q = H.T @ H
-        Q *= 1.0 / P
-        Q = 0.5 * (Q + Q.T)  # exact symmetry regardless of BLAS blocking
-        h = H.T @ y
-        h *= 1.0 / P
-        return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=float(y @ y) / P)
+        Q, h, y2 = feature_moments(H, y)
+        return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=y2)
 
     @classmethod
     def from_couplings(cls, J, h, lam_k, D: int, lam: float = 0.0) -> "SpinModel":

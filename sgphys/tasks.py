@@ -28,7 +28,7 @@ different numbers for the same seed). Such task sets have features and labels bu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,8 +46,6 @@ __all__ = ["Tasks", "sample_tasks", "features", "CORR_MODES", "METHODS", "BLOCK"
 
 #: sequences per generation block (part of the stream layout: changing it changes data)
 BLOCK = 1024
-#: task sets with at most this many entries in Z are generated once and kept in memory
-CACHE_ENTRIES = 20_000_000
 CORR_MODES = ("equicorrelated", "paper")
 METHODS = ("tokens", "statistics")
 _ROLE_TRAIN, _ROLE_TEST = 0, 1
@@ -77,11 +75,19 @@ def features(Z) -> np.ndarray:
     return _features(Z)
 
 
+def label_weighted_sum(Z: np.ndarray) -> np.ndarray:
+    """``r[mu, i] = sum_{n<N} y_n Z[mu, i, n]`` (row D of ``Z Z^T`` without the query
+    column), shape (P, D+1): the one data product linear attention's prediction needs,
+    ``yhat = (1/N) r^T W x_q``. A batched matrix-vector product; no checks."""
+    N = Z.shape[2] - 1
+    D = Z.shape[1] - 1
+    return np.matmul(Z[:, :, :N], Z[:, D, :N, None])[:, :, 0]
+
+
 def _features(Z: np.ndarray) -> np.ndarray:
     P, Dp1, Np1 = Z.shape
     D, N = Dp1 - 1, Np1 - 1
-    # v[mu, i] = sum_n y_n Z[i, n]   (batched matrix-vector product)
-    v = np.matmul(Z[:, :, :N], Z[:, D, :N, None])[:, :, 0]
+    v = label_weighted_sum(Z)
     xq = Z[:, :D, N]
     H = v[:, :, None] * xq[:, None, :]
     H *= 1.0 / N
@@ -101,40 +107,173 @@ class _Params:
     method: str = "tokens"
 
 
+class _Sampler:
+    """The random streams of one task set, generated block by block (module docstring).
+
+    Block ``b`` holds sequences ``b*BLOCK ...``; each block has its own child of the set's
+    SeedSequence, with separate streams for task vectors, tokens and label noise. Stateless:
+    the same block is the same arrays whenever it is asked for.
+    """
+
+    method = ""
+
+    def __init__(self, params: _Params, root: np.random.SeedSequence, role: int):
+        self.params = params
+        self.root = root
+        self.role = role
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.params.P // BLOCK)
+
+    def _size(self, b: int) -> int:
+        return min(BLOCK, self.params.P - b * BLOCK)
+
+    def _rng(self, b: int, stream: int) -> np.random.Generator:
+        key = tuple(self.root.spawn_key) + (self.role, b, stream)
+        return np.random.default_rng(np.random.SeedSequence(self.root.entropy, spawn_key=key))
+
+    def with_size(self, P: int, root=None, role=None) -> "_Sampler":
+        """The same law for ``P`` sequences (from another root or role if given)."""
+        return type(self)(_Params(**{**self.params.__dict__, "P": P}),
+                          self.root if root is None else root,
+                          self.role if role is None else role)
+
+    def block(self, b: int):
+        """``(Z_b, y_b, w_b)`` of block ``b``."""
+        raise NotImplementedError
+
+    def feature_block(self, b: int):
+        """``(H_b, y_b, w_b)`` of block ``b``."""
+        raise NotImplementedError
+
+
+class _TokenSampler(_Sampler):
+    """Draws every token of every input matrix (``method="tokens"``)."""
+
+    method = "tokens"
+
+    def block(self, b: int):
+        p = self.params
+        B, D, N = self._size(b), p.D, p.N
+        rng_w = self._rng(b, _STREAM_W)
+        rng_x = self._rng(b, _STREAM_X)
+        w = p.sigma_w * rng_w.standard_normal((B, D))
+        # rows (token coordinates) x columns (tokens x_0..x_{N-1}, x_q)
+        G = rng_x.standard_normal((B, D, N + 1))
+        if p.corr == 0.0:
+            X = G
+        elif p.corr_mode == "equicorrelated":
+            # Cov of a row = (1-c) I + c 11^T: independent part plus a shared one
+            g0 = rng_x.standard_normal((B, D, 1))
+            X = math.sqrt(1.0 - p.corr) * G + math.sqrt(p.corr) * g0
+        else:  # "paper": row = g L with L the lower Cholesky factor (cov L^T L)
+            X = G @ _paper_cholesky(N + 1, p.corr)
+        if p.sigma_x != 1.0:
+            X = X * p.sigma_x
+        labels = np.matmul(w[:, None, :], X)[:, 0, :] * (1.0 / math.sqrt(D))  # (B, N+1)
+        if p.noise > 0.0:
+            labels += p.noise * self._rng(b, _STREAM_NOISE).standard_normal((B, N + 1))
+        Z = np.empty((B, D + 1, N + 1))
+        Z[:, :D, :] = X
+        Z[:, D, :N] = labels[:, :N]
+        Z[:, D, N] = 0.0
+        return Z, labels[:, N].copy(), w
+
+    def feature_block(self, b: int):
+        Z, y, w = self.block(b)
+        return _features(Z), y, w
+
+
+class _StatisticsSampler(_Sampler):
+    """Draws only the prompt statistics the features depend on (``method="statistics"``,
+    i.i.d. tokens): rotation invariance and a 2 x 2 Bartlett step (module docstring)."""
+
+    method = "statistics"
+
+    def block(self, b: int):
+        raise ValueError(
+            f"method={self.method!r}: these tasks were drawn from their prompt statistics "
+            "and have no input matrices Z; use sample_tasks(..., method='tokens')")
+
+    def feature_block(self, b: int):
+        p = self.params
+        B, D, N = self._size(b), p.D, p.N
+        rng_w = self._rng(b, _STREAM_W)
+        rng_x = self._rng(b, _STREAM_X)
+        w = p.sigma_w * rng_w.standard_normal((B, D))
+        xi = rng_x.standard_normal((B, D))
+        xq = p.sigma_x * rng_x.standard_normal((B, D))
+        # Bartlett: Gram matrix of (g, eps) = A A^T, A = [[c1, 0], [n21, c2]]
+        c1 = np.sqrt(rng_x.chisquare(N, size=B))
+        c2 = np.sqrt(rng_x.chisquare(N - 1, size=B)) if N > 1 else np.zeros(B)
+        n21 = rng_x.standard_normal(B)
+        norm_w = np.sqrt(np.einsum("bd,bd->b", w, w))
+        u = w / norm_w[:, None]
+        alpha = p.sigma_x * norm_w / math.sqrt(D)
+        sig = p.noise
+        # g.g = c1^2, g.eps = c1 n21, eps.eps = n21^2 + c2^2
+        ga = alpha * c1 * c1 + sig * c1 * n21
+        aa = alpha ** 2 * c1 * c1 + 2.0 * alpha * sig * c1 * n21 + sig ** 2 * (n21 ** 2 + c2 ** 2)
+        perp = xi - u * np.einsum("bd,bd->b", u, xi)[:, None]
+        v = np.empty((B, D + 1))
+        v[:, :D] = p.sigma_x * (u * ga[:, None] + np.sqrt(aa)[:, None] * perp)
+        v[:, D] = aa
+        yq = np.einsum("bd,bd->b", w, xq) * (1.0 / math.sqrt(D))
+        if sig > 0.0:
+            yq += sig * self._rng(b, _STREAM_NOISE).standard_normal(B)
+        H = v[:, :, None] * xq[:, None, :]
+        H *= 1.0 / N
+        return H.reshape(B, (D + 1) * D), yq, w
+
+
+#: method name -> sampler class
+SAMPLERS = {"tokens": _TokenSampler, "statistics": _StatisticsSampler}
+
+
+def _paper_cholesky(n: int, corr: float) -> np.ndarray:
+    """Lower Cholesky factor of ``(1-c) I + c 11^T`` (n x n), the authors' Fig. S4 rows."""
+    sigma = (1.0 - corr) * np.eye(n) + corr * np.ones((n, n))
+    return np.linalg.cholesky(sigma)
+
+
 class Tasks:
     """A set of P in-context regression sequences.
 
     Create with :func:`sample_tasks` (lazy, seeded, block-generated) or
     :meth:`Tasks.from_arrays` (user data). Arrays are float64.
 
+    Reading never fills hidden caches: :meth:`features`, :meth:`feature_arrays`,
+    :meth:`iter_blocks` and :meth:`iter_feature_blocks` regenerate block by block (at most
+    one block in memory) unless the arrays are kept, which happens on first access of
+    ``Z``, ``y`` or ``w`` (each a lazy property that keeps its value) or on :meth:`keep`.
+
     Attributes
     ----------
     Z : ndarray, shape (P, D+1, N+1)
-        Input matrices, query label masked (materialised on first access, then cached).
+        Input matrices, query label masked (generated on first access, then kept).
     y : ndarray, shape (P,)
         Query labels (the regression targets).
     w : ndarray, shape (P, D)
         Task vectors (None for user data without them).
     D, N, P : int
+        Token dimension, prompt length, number of sequences.
     params : dict
         The generation parameters (empty for user data).
     """
 
-    def __init__(self, params: _Params | None, root: np.random.SeedSequence | None,
-                 role: int = _ROLE_TRAIN, Z=None, y=None, w=None):
-        self._params = params
-        self._root = root
-        self._role = role
+    def __init__(self, sampler: _Sampler | None = None, Z=None, y=None, w=None):
+        self._sampler = sampler
         self._Z = Z
         self._y = y
         self._w = w
-        if params is not None:
-            self.D, self.N, self.P = params.D, params.N, params.P
+        self._H = None  # features, kept by keep() for statistics-sampled sets
+        if sampler is not None:
+            p = sampler.params
+            self.D, self.N, self.P = p.D, p.N, p.P
         else:
             self.P, Dp1, Np1 = Z.shape
             self.D, self.N = Dp1 - 1, Np1 - 1
-        self._chol = None
-        self._H = None  # features of statistics-sampled sets, kept when small
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -156,189 +295,108 @@ class Tasks:
             w = check_array("w", w, shape=(P, Dp1 - 1))
         Z = Z.copy()
         Z[:, Dp1 - 1, Np1 - 1] = 0.0  # the query label is never visible
-        return cls(None, None, Z=Z, y=y, w=w)
+        return cls(None, Z=Z, y=y, w=w)
 
     @property
     def params(self) -> dict:
-        if self._params is None:
+        if self._sampler is None:
             return {}
-        return dict(self._params.__dict__)
+        return dict(self._sampler.params.__dict__)
 
     @property
     def n_spins(self) -> int:
         return self.D * (self.D + 1)
 
-    # -- generation ---------------------------------------------------------------------
-    def _block_ss(self, block: int, stream: int) -> np.random.SeedSequence:
-        key = tuple(self._root.spawn_key) + (self._role, block, stream)
-        return np.random.SeedSequence(self._root.entropy, spawn_key=key)
-
-    def _cholesky(self) -> np.ndarray:
-        if self._chol is None:
-            p = self._params
-            n = p.N + 1
-            sigma = (1.0 - p.corr) * np.eye(n) + p.corr * np.ones((n, n))
-            self._chol = np.linalg.cholesky(sigma)  # lower: sigma = L L^T
-        return self._chol
-
     @property
     def method(self) -> str:
         """How the sequences are drawn: ``"tokens"`` or ``"statistics"`` (module docstring);
         ``"arrays"`` for user data."""
-        return "arrays" if self._params is None else self._params.method
-
-    def _make_stats_block(self, b: int):
-        """Block ``b`` by the statistics sampler: (H_b, y_b, w_b), no input matrices."""
-        p = self._params
-        start = b * BLOCK
-        B = min(BLOCK, p.P - start)
-        D, N = p.D, p.N
-        rng_w = np.random.default_rng(self._block_ss(b, _STREAM_W))
-        rng_x = np.random.default_rng(self._block_ss(b, _STREAM_X))
-        w = p.sigma_w * rng_w.standard_normal((B, D))
-        xi = rng_x.standard_normal((B, D))
-        xq = p.sigma_x * rng_x.standard_normal((B, D))
-        # Bartlett: Gram matrix of (g, eps) = A A^T, A = [[c1, 0], [n21, c2]]
-        c1 = np.sqrt(rng_x.chisquare(N, size=B))
-        c2 = np.sqrt(rng_x.chisquare(N - 1, size=B)) if N > 1 else np.zeros(B)
-        n21 = rng_x.standard_normal(B)
-        norm_w = np.sqrt(np.einsum("bd,bd->b", w, w))
-        u = w / norm_w[:, None]
-        alpha = p.sigma_x * norm_w / math.sqrt(D)
-        sig = p.noise
-        # g.g = c1^2, g.eps = c1 n21, eps.eps = n21^2 + c2^2
-        ga = alpha * c1 * c1 + sig * c1 * n21
-        aa = alpha ** 2 * c1 * c1 + 2.0 * alpha * sig * c1 * n21 + sig ** 2 * (n21 ** 2 + c2 ** 2)
-        perp = xi - u * np.einsum("bd,bd->b", u, xi)[:, None]
-        v = np.empty((B, D + 1))
-        v[:, :D] = p.sigma_x * (u * ga[:, None] + np.sqrt(aa)[:, None] * perp)
-        v[:, D] = aa
-        yq = np.einsum("bd,bd->b", w, xq) * (1.0 / math.sqrt(D))
-        if sig > 0.0:
-            rng_n = np.random.default_rng(self._block_ss(b, _STREAM_NOISE))
-            yq += sig * rng_n.standard_normal(B)
-        H = v[:, :, None] * xq[:, None, :]
-        H *= 1.0 / N
-        return H.reshape(B, (D + 1) * D), yq, w
-
-    def _make_block(self, b: int):
-        """Generate block ``b``: (Z_b, y_b, w_b) for sequences b*BLOCK .. ."""
-        p = self._params
-        if p.method != "tokens":
-            raise ValueError(
-                f"method={p.method!r}: these tasks were drawn from their prompt statistics "
-                "and have no input matrices Z; use sample_tasks(..., method='tokens')")
-        start = b * BLOCK
-        B = min(BLOCK, p.P - start)
-        D, N = p.D, p.N
-        rng_w = np.random.default_rng(self._block_ss(b, _STREAM_W))
-        rng_x = np.random.default_rng(self._block_ss(b, _STREAM_X))
-        w = p.sigma_w * rng_w.standard_normal((B, D))
-        # rows (token coordinates) x columns (tokens x_0..x_{N-1}, x_q)
-        G = rng_x.standard_normal((B, D, N + 1))
-        if p.corr == 0.0:
-            X = G
-        elif p.corr_mode == "equicorrelated":
-            # Cov of a row = (1-c) I + c 11^T: independent part plus a shared one
-            g0 = rng_x.standard_normal((B, D, 1))
-            X = math.sqrt(1.0 - p.corr) * G + math.sqrt(p.corr) * g0
-        else:  # "paper": row = g L with L the lower Cholesky factor (cov L^T L)
-            X = G @ self._cholesky()
-        if p.sigma_x != 1.0:
-            X = X * p.sigma_x
-        labels = np.matmul(w[:, None, :], X)[:, 0, :] * (1.0 / math.sqrt(D))  # (B, N+1)
-        if p.noise > 0.0:
-            rng_n = np.random.default_rng(self._block_ss(b, _STREAM_NOISE))
-            labels += p.noise * rng_n.standard_normal((B, N + 1))
-        Z = np.empty((B, D + 1, N + 1))
-        Z[:, :D, :] = X
-        Z[:, D, :N] = labels[:, :N]
-        Z[:, D, N] = 0.0
-        return Z, labels[:, N].copy(), w
+        return "arrays" if self._sampler is None else self._sampler.method
 
     @property
     def n_blocks(self) -> int:
         return -(-self.P // BLOCK)
 
-    def iter_blocks(self):
-        """Yield ``(Z_block, y_block)`` in order; at most ``BLOCK`` sequences at a time.
+    # -- reading ------------------------------------------------------------------------
+    def keep(self) -> "Tasks":
+        """Generate every array once and keep it (Z, y, w; the features H for
+        statistics-sampled sets), so later passes read memory instead of regenerating.
+        Returns the task set itself."""
+        if self._sampler is None:
+            return self
+        if self.method == "tokens":
+            self.Z  # noqa: B018  (the lazy property generates and keeps Z, y, w)
+        elif self._H is None:
+            blocks = [self._sampler.feature_block(b) for b in range(self.n_blocks)]
+            self._H, self._y, self._w = (np.concatenate(a) for a in zip(*blocks))
+        return self
 
-        Sets up to ``CACHE_ENTRIES`` entries are generated once and kept; larger ones are
-        regenerated block by block on every pass (never more than one block in memory).
-        """
-        if self._Z is None and self.P * (self.D + 1) * (self.N + 1) <= CACHE_ENTRIES:
-            self.Z  # noqa: B018  (materialise and keep)
-        yield from self._kept_or_regenerated(self._Z, self._make_block)
+    def _slices(self, X):
+        for start in range(0, self.P, BLOCK):
+            yield X[start:start + BLOCK], self.y[start:start + BLOCK]
+
+    def iter_blocks(self):
+        """Yield ``(Z_block, y_block)`` in order, at most ``BLOCK`` sequences at a time."""
+        if self._Z is not None:
+            yield from self._slices(self._Z)
+            return
+        for b in range(self.n_blocks):
+            Z, y, _ = self._sampler.block(b)
+            yield Z, y
 
     def iter_feature_blocks(self):
         """Yield ``(H_block, y_block)`` in order, at most ``BLOCK`` sequences at a time."""
-        if self.method == "statistics":
-            if self._H is None and self.P * self.n_spins <= CACHE_ENTRIES:
-                blocks = [self._make_stats_block(b) for b in range(self.n_blocks)]
-                self._H = np.concatenate([blk[0] for blk in blocks])
-                self._y = np.concatenate([blk[1] for blk in blocks])
-                self._w = np.concatenate([blk[2] for blk in blocks])
-            yield from self._kept_or_regenerated(self._H, self._make_stats_block)
-            return
-        for Zb, yb in self.iter_blocks():
-            yield _features(Zb), yb
+        if self._H is not None:
+            yield from self._slices(self._H)
+        elif self._Z is not None:
+            for Zb, yb in self._slices(self._Z):
+                yield _features(Zb), yb
+        else:
+            for b in range(self.n_blocks):
+                H, y, _ = self._sampler.feature_block(b)
+                yield H, y
 
-    def _kept_or_regenerated(self, kept, make):
-        """Yield ``(X_block, y_block)``: slices of the kept array ``kept`` (with the labels),
-        or, when nothing is kept, block by block from ``make(b) -> (X_b, y_b, w_b)``."""
-        if kept is not None:
-            for start in range(0, self.P, BLOCK):
-                yield kept[start:start + BLOCK], self.y[start:start + BLOCK]
-            return
-        for b in range(self.n_blocks):
-            X, y, _ = make(b)
-            yield X, y
+    def feature_arrays(self):
+        """``(H, y)``: stacked features (P, D*(D+1)) and labels (P,), in one pass."""
+        H = np.empty((self.P, self.n_spins))
+        y = np.empty(self.P)
+        start = 0
+        for Hb, yb in self.iter_feature_blocks():
+            stop = start + Hb.shape[0]
+            H[start:stop] = Hb
+            y[start:stop] = yb
+            start = stop
+        return H, y
 
-    def _materialise_labels(self):
-        ys, ws = [], []
-        make = self._make_stats_block if self.method == "statistics" else self._make_block
-        for b in range(self.n_blocks):
-            _, y, w = make(b)
-            ys.append(y)
-            ws.append(w)
-        self._y = np.concatenate(ys)
-        self._w = np.concatenate(ws)
+    def features(self) -> np.ndarray:
+        """Stacked features ``H``, shape (P, D*(D+1)), one block at a time."""
+        return self.feature_arrays()[0]
+
+    def _keep_labels(self):
+        make = (self._sampler.feature_block if self.method == "statistics"
+                else self._sampler.block)
+        blocks = [make(b) for b in range(self.n_blocks)]
+        self._y = np.concatenate([blk[1] for blk in blocks])
+        self._w = np.concatenate([blk[2] for blk in blocks])
 
     @property
     def Z(self) -> np.ndarray:
         if self._Z is None:
-            blocks = [self._make_block(b) for b in range(self.n_blocks)]
-            self._Z = np.concatenate([blk[0] for blk in blocks])
-            self._y = np.concatenate([blk[1] for blk in blocks])
-            self._w = np.concatenate([blk[2] for blk in blocks])
+            blocks = [self._sampler.block(b) for b in range(self.n_blocks)]
+            self._Z, self._y, self._w = (np.concatenate(a) for a in zip(*blocks))
         return self._Z
 
     @property
     def y(self) -> np.ndarray:
         if self._y is None:
-            self._materialise_labels()
+            self._keep_labels()
         return self._y
 
     @property
     def w(self) -> np.ndarray | None:
-        if self._w is None and self._params is not None:
-            self._materialise_labels()
+        if self._w is None and self._sampler is not None:
+            self._keep_labels()
         return self._w
-
-    def features(self) -> np.ndarray:
-        """Stacked features ``H``, shape (P, D*(D+1)), one block of Z at a time."""
-        H = np.empty((self.P, self.n_spins))
-        ys = np.empty(self.P) if self._y is None else None
-        start = 0
-        for Hb, yb in self.iter_feature_blocks():
-            stop = start + Hb.shape[0]
-            H[start:stop] = Hb
-            if ys is not None:
-                ys[start:stop] = yb
-            start = stop
-        if ys is not None:
-            self._y = ys
-        return H
 
     def test_set(self, P: int, seed=None) -> "Tasks":
         """A test set of ``P`` fresh sequences with the same generation parameters.
@@ -346,14 +404,14 @@ class Tasks:
         Without ``seed`` it comes from the task set's own test stream, which never overlaps
         the training stream (different spawn key); with ``seed`` from that seed's test stream.
         """
-        if self._params is None:
+        if self._sampler is None:
             raise ValueError("test_set needs generation parameters; these tasks came from arrays")
         P = check_positive_int("P", P)
-        root = self._root if seed is None else as_seed_sequence(seed)
-        return Tasks(_Params(**{**self._params.__dict__, "P": P}), root, role=_ROLE_TEST)
+        root = None if seed is None else as_seed_sequence(seed)
+        return Tasks(self._sampler.with_size(P, root=root, role=_ROLE_TEST))
 
     def __repr__(self) -> str:
-        extra = "" if self._params is None else f", corr={self._params.corr}"
+        extra = "" if self._sampler is None else f", corr={self._sampler.params.corr}"
         return f"Tasks(D={self.D}, N={self.N}, P={self.P}{extra})"
 
 
@@ -400,5 +458,5 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
     method = check_choice("method", method, METHODS)
     if method == "statistics" and corr != 0.0:
         raise ValueError(f"method='statistics' needs i.i.d. tokens (corr=0), got corr={corr!r}")
-    return Tasks(_Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise, method),
-                 as_seed_sequence(seed), role=_ROLE_TRAIN)
+    params = _Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise, method)
+    return Tasks(SAMPLERS[method](params, as_seed_sequence(seed), _ROLE_TRAIN))

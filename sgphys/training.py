@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._summary import SummaryRepr
-from .spin import spins_to_weights, weights_to_spins
+from .spin import feature_moments, spins_to_weights, weights_to_spins
 from ._validate import (as_seed_sequence, check_choice, check_nonnegative, check_positive,
                         check_positive_int)
 from .attention import ARCHITECTURES, forward, prepare, sla_chain
@@ -55,12 +55,9 @@ class TrainResult(SummaryRepr):
     optimizer: str
 
 
-def _decayed(name):
-    return not name.startswith("b")
-
-
-def _penalty(params):
-    return sum(float(np.sum(v * v)) for k, v in params.items() if _decayed(k))
+def _penalty(params, spec):
+    """``||.||^2`` summed over the parameters under weight decay."""
+    return sum(float(np.sum(v * v)) for k, v in params.items() if spec.decayed(k))
 
 
 class _Adam:
@@ -103,12 +100,8 @@ class _SlaStats:
     """Sufficient statistics of merged linear attention on one data set."""
 
     def __init__(self, tasks):
-        self.H = tasks.features()
-        self.y = tasks.y
-        P = self.H.shape[0]
-        self.Q = self.H.T @ self.H / P
-        self.h = self.H.T @ self.y / P
-        self.y2 = float(self.y @ self.y) / P
+        self.H, self.y = tasks.feature_arrays()
+        self.Q, self.h, self.y2 = feature_moments(self.H, self.y)
 
     def mse(self, s):
         return float(s @ (self.Q @ s)) - 2.0 * float(self.h @ s) + self.y2
@@ -223,7 +216,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
                     grads[k] = grads[k] + lam * params[k]
                 opt.step(params, grads)
             s = spins(params)
-            train_loss[e] = 0.5 * stats.mse(s) + 0.5 * lam * _penalty(params)
+            train_loss[e] = 0.5 * stats.mse(s) + 0.5 * lam * _penalty(params, spec)
             if tstats is not None:
                 test_loss[e] = tstats.mse(s)
             if bar is not None:
@@ -239,11 +232,11 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
                 batch, yb = (data, y) if idx is None else (data.take(idx), y[idx])
                 _, grads = spec.grad(params, batch, yb)
                 for k in grads:
-                    if _decayed(k):
+                    if spec.decayed(k):
                         grads[k] = grads[k] + lam * params[k]
                 opt.step(params, grads)
             r = spec.forward(params, data) - y
-            train_loss[e] = 0.5 * float(r @ r) / P + 0.5 * lam * _penalty(params)
+            train_loss[e] = 0.5 * float(r @ r) / P + 0.5 * lam * _penalty(params, spec)
             if tdata is not None:
                 rt = spec.forward(params, tdata) - test.y
                 test_loss[e] = float(rt @ rt) / test.P

@@ -6,7 +6,7 @@ import pytest
 
 import sgphys
 from sgphys.attention import ARCHITECTURES, prepare
-from sgphys.training import _decayed, _penalty
+from sgphys.training import _penalty
 
 CASES = [("sla", "merged", {}), ("sla", "separated", {}), ("fla", "merged", {}),
          ("sa", "merged", {}), ("sa", "merged", {"d_k": 2}), ("tf", "merged", {"hidden": 5}),
@@ -24,12 +24,12 @@ def test_gradients_match_central_finite_differences(arch, scheme, hp):
     lam = 0.37
 
     def loss(p):
-        return spec.grad(p, data, y)[0] + 0.5 * lam * _penalty(p)
+        return spec.grad(p, data, y)[0] + 0.5 * lam * _penalty(p, spec)
 
     _, grads = spec.grad(params, data, y)
     eps = 1e-6
     for name, value in params.items():
-        g = grads[name] + (lam * value if _decayed(name) else 0.0)
+        g = grads[name] + (lam * value if spec.decayed(name) else 0.0)
         fd = np.zeros_like(value)
         for idx in np.ndindex(value.shape):
             old = value[idx]

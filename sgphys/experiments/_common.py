@@ -37,6 +37,8 @@ def run_solvers(model, params, test=None, weights=False):
 
     solvers = params["solvers"]
     k = len(solvers)
+    if test is not None:
+        test = test.keep()  # one generation for every solver's test error
     out = {"converged": np.zeros(k, dtype=np.int64), "n_iter": np.zeros(k, dtype=np.int64),
            "residual": np.full(k, np.nan), "reason": np.array([""] * k, dtype=object),
            "contrast_ratio": np.full(k, np.nan), "contrast_ratio_w11": np.full(k, np.nan)}

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ..observables import BlockStatistics, block_statistics, block_values, fit_blocks
+from ..observables import (BlockStatistics, block_statistics, block_values, fit_blocks,
+                           symmetric_edges)
 from ..spin import SpinModel
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
@@ -19,12 +20,7 @@ def _edges(params, values, streams):
     pilot = SpinModel.from_tasks(
         sample_tasks(values["D"], values["N"], values["P"], seed=streams["pilot"]), 0.0)
     vals = block_values(pilot)
-    edges = {}
-    for b in BLOCK_NAMES:
-        x = vals[b]
-        a = max(2.0 * float(np.abs(x).max()), 8.0 * float(x.std()))
-        edges[b] = np.linspace(-a, a, params["bins"] + 1)
-    return edges
+    return {b: symmetric_edges(vals[b], params["bins"]) for b in BLOCK_NAMES}
 
 
 def point(params, values, streams):

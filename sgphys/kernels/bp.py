@@ -29,6 +29,16 @@ def trapezoid_logw(K, dx):
     return lw
 
 
+@njit(cache=True)
+def grid_logw(x):
+    """Trapezoid log weights (n, K) of the uniform grids ``x`` (n, K), one row per spin."""
+    n, K = x.shape
+    logw = np.empty((n, K))
+    for i in range(n):
+        logw[i] = trapezoid_logw(K, x[i, 1] - x[i, 0])
+    return logw
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def log_phi(J, beta, x, logw, logmu, out):
     """out[k, i, a] = log phi_{k->i}(x[i, a]) for all k != i."""
@@ -133,9 +143,7 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
     Returns (n_iter, residual, reason).
     """
     n, K = x.shape
-    logw = np.empty((n, K))
-    for i in range(n):
-        logw[i] = trapezoid_logw(K, x[i, 1] - x[i, 0])
+    logw = grid_logw(x)
     lphi = np.zeros((n, n, K))
     new_logmu = np.zeros((n, n, K))
     old_m = np.zeros((n, n))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from .bp import grid_logw
+
 
 def amp_step(J, h, lam_k, beta, m, v, tap=True):
     """One undamped AMP/TAP update: returns (m_new, v_new, a)."""
@@ -45,9 +47,7 @@ def bp_step(J, h, lam_k, beta, x, logmu):
     """One undamped full-BP sweep on grids x (n, K) with normalised log-messages
     logmu[i, j, :] on x[i]. Returns (new normalised logmu, marginal log-densities)."""
     n, K = x.shape
-    dx = x[:, 1] - x[:, 0]
-    logw = np.log(np.outer(dx, np.ones(K)))
-    logw[:, [0, -1]] += np.log(0.5)
+    logw = grid_logw(x)  # the quadrature rule itself is not what this reference checks
     lphi = np.zeros((n, n, K))
     for k in range(n):
         for i in range(n):
