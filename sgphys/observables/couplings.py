@@ -1,152 +1,22 @@
-"""Observables (SPEC section 5).
-
-Contrast ratio, test error and the large-P theory curve; Hessian spectra and zero modes;
-coupling and field statistics per block (streaming histograms and moments), Gaussian and
-Gaussian-mixture fits, fitted-distribution resampling and KL divergences; the energy
-landscape (t-SNE embedding and RBF-interpolated surface).
-"""
+"""Statistics of the couplings J and fields h per block (paper Fig. 1, appendix B): streaming
+histograms and moments, Gaussian and mixture fits, fitted-distribution resampling (Fig. S3)
+and KL divergences (Fig. S2)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass, field
 
-from ._summary import SummaryRepr
-from ._validate import (as_generator, check_array, check_choice, check_nonnegative,
-                        check_positive, check_positive_int)
-from .spin import BLOCKS, SpinModel, check_model, weights_to_spins
-from .theory import theory_test_error  # noqa: F401  (its home is sgphys.theory)
+import numpy as np
 
-__all__ = ["contrast_ratio", "test_error", "theory_test_error", "theory_w11_scale",
-           "hessian_spectrum", "spectral_density", "zero_mode_fraction", "BlockStatistics",
-           "block_statistics", "BlockFit", "fit_blocks", "resample_model", "kl_divergence",
-           "Landscape", "energy_landscape", "block_values", "H1_SPLIT"]
+from .._summary import SummaryRepr
+from .._validate import (as_generator, check_array, check_choice, check_nonnegative,
+                         check_positive_int)
+from ..spin import BLOCKS, SpinModel, check_model
 
-
-def contrast_ratio(W, block: str = "full") -> float:
-    """Cosine similarity between a weight matrix and the identity (paper Fig. 4a).
-
-    Parameters
-    ----------
-    W : array_like, shape (D+1, D+1)
-    block : {"full", "w11"}
-        ``"full"``: ``tr(W) / (||W||_F sqrt(D+1))`` over the whole matrix against
-        ``I_{D+1}`` (the paper's; at most ``sqrt(D/(D+1))`` since ``W[D, D] = 0``).
-        ``"w11"``: ``tr(W11) / (||W11||_F sqrt(D))`` over the top-left D x D block.
-
-    Raises
-    ------
-    ValueError
-        For a zero matrix (the cosine is undefined).
-    """
-    W = check_array("W", W, ndim=2)
-    if W.shape[0] != W.shape[1] or W.shape[0] < 2:
-        raise ValueError(f"W must be square (D+1, D+1) with D >= 1, got {W.shape}")
-    block = check_choice("block", block, ("full", "w11"))
-    if block == "w11":
-        W = W[:-1, :-1]
-    norm = float(np.linalg.norm(W))
-    if norm == 0.0:
-        raise ValueError("W is zero: its contrast ratio is undefined")
-    return float(np.trace(W)) / (norm * np.sqrt(W.shape[0]))
+__all__ = ["block_values", "H1_SPLIT", "BlockStatistics", "symmetric_edges", "block_statistics",
+           "BlockFit", "fit_blocks", "resample_model", "kl_divergence"]
 
 
-def test_error(W, tasks) -> float:
-    """Generalisation error ``mean_mu (y_q - yhat)^2`` of merged weights on ``tasks``.
-
-    Parameters
-    ----------
-    W : array_like, shape (D+1, D+1)
-    tasks : Tasks
-        A test set (use ``tasks.test_set(P)`` or fresh ``sample_tasks``), read block by
-        block.
-    """
-    from .tasks import Tasks
-
-    if not isinstance(tasks, Tasks):
-        raise ValueError(f"tasks must be a Tasks, got {type(tasks).__name__}")
-    D = tasks.D
-    W = check_array("W", W, shape=(D + 1, D + 1))
-    s = weights_to_spins(W, D)
-    total = 0.0
-    for Hb, yb in tasks.iter_feature_blocks():
-        r = yb - Hb @ s
-        total += float(r @ r)
-    return total / tasks.P
-
-
-test_error.__test__ = False  # not a pytest test despite its name
-
-
-def theory_w11_scale(N, D) -> float:
-    """Population-optimal ``W11 = N/(N+D+1) I`` scale (SPEC 2)."""
-    N = check_positive_int("N", N)
-    D = check_positive_int("D", D)
-    return N / (N + D + 1.0)
-
-
-# -- Hessian ------------------------------------------------------------------------------
-
-
-def hessian_spectrum(model) -> np.ndarray:
-    """Eigenvalues (ascending, n_spins of them) of the loss Hessian ``Q + lam I``.
-
-    The Hessian of L is constant in W (appendix E). Computed by ``eigvalsh`` on Q directly.
-    """
-    model = check_model(model)
-    return np.linalg.eigvalsh(model.Q) + model.lam
-
-
-@dataclass(repr=False)
-class SpectralDensity(SummaryRepr):
-    """Histogram estimate of an eigenvalue density: ``density`` integrates to 1."""
-
-    centres: np.ndarray
-    density: np.ndarray
-    edges: np.ndarray
-
-
-def spectral_density(eigenvalues, bins=50, range=None) -> SpectralDensity:
-    """Eigenvalue spectral density as a normalised histogram.
-
-    Parameters
-    ----------
-    eigenvalues : array_like, shape (n,) or (n_samples, n)
-        Pooled over all rows.
-    bins : int or array_like of edges
-    range : (float, float), optional
-    """
-    eig = check_array("eigenvalues", eigenvalues).ravel()
-    if eig.size == 0:
-        raise ValueError("eigenvalues must not be empty")
-    if np.ndim(bins) == 0:
-        check_positive_int("bins", bins)
-    density, edges = np.histogram(eig, bins=bins, range=range, density=True)
-    return SpectralDensity(0.5 * (edges[1:] + edges[:-1]), density, edges)
-
-
-def zero_mode_fraction(model, rtol=1e-10, count="active", atol=None) -> float:
-    """Fraction of zero modes of the Hessian (eigenvalues of Q; lam ignored).
-
-    An eigenvalue is zero when ``|e| < atol`` if ``atol`` is given (the paper's inset used
-    1e-5), else ``|e| < rtol * max(e)``. ``count="active"`` divides by n_spins;
-    ``count="all"`` adds the D+1 inert weights of the last column (zero modes too) and
-    divides by (D+1)^2, as the paper's Fig. S5 inset does (floor 1/(D+1)). For generic data
-    the number of zero modes of Q is ``max(0, n_spins - P)``.
-    """
-    model = check_model(model)
-    rtol = check_positive("rtol", rtol)
-    count = check_choice("count", count, ("active", "all"))
-    eig = np.linalg.eigvalsh(model.Q)
-    tol = check_positive("atol", atol) if atol is not None else rtol * max(float(eig[-1]), 0.0)
-    zeros = int(np.sum(np.abs(eig) <= tol))
-    if count == "active":
-        return zeros / model.n_spins
-    return (zeros + model.D + 1) / (model.D + 1) ** 2
-
-
-# -- coupling statistics ----------------------------------------------------------------------
 
 #: sub-blocks of h1 by position: the fields of the W11 diagonal (i = j) and the rest. h1 is
 #: bimodal (Fig. 1c) because the diagonal carries the signal W11 = I; fitting the two apart
@@ -352,6 +222,7 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
 
 # -- fits ------------------------------------------------------------------------------------
 
+
 @dataclass(repr=False)
 class BlockFit(SummaryRepr):
     """A one-dimensional Gaussian mixture fitted to one block.
@@ -532,50 +403,3 @@ def kl_divergence(stats_a: BlockStatistics, stats_b: BlockStatistics, alpha=0.5)
         else:
             out[name] = float(np.sum(pa[mask] * np.log(pa[mask] / pb[mask])))
     return out
-
-
-# -- energy landscape --------------------------------------------------------------------------
-
-@dataclass(repr=False)
-class Landscape(SummaryRepr):
-    """Sampled energies, their 2-D t-SNE embedding and an interpolated surface (Fig. 3)."""
-
-    energy: np.ndarray      # (n_samples,)
-    embedding: np.ndarray   # (n_samples, 2)
-    grid_x: np.ndarray      # (grid,)
-    grid_y: np.ndarray      # (grid,)
-    surface: np.ndarray     # (grid, grid), surface[iy, ix]
-
-
-def energy_landscape(model, n_samples=1000, seed=0, grid=80, perplexity=30.0) -> Landscape:
-    """Energy landscape of paper Fig. 3.
-
-    Samples ``n_samples`` spin vectors with entries ``N(0, 1)``, computes E (Eq. 5), embeds
-    the samples in 2-D by t-SNE (scikit-learn, optional extra ``landscape``) and
-    interpolates E on a ``grid`` x ``grid`` mesh by radial basis functions with the linear
-    kernel (scipy ``RBFInterpolator``).
-    """
-    from scipy.interpolate import RBFInterpolator
-
-    try:
-        from sklearn.manifold import TSNE
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError("energy_landscape needs scikit-learn: pip install 'sgphys[landscape]'") from exc
-    model = check_model(model)
-    n_samples = check_positive_int("n_samples", n_samples)
-    if n_samples < 5:
-        raise ValueError(f"n_samples must be at least 5, got {n_samples}")
-    grid = check_positive_int("grid", grid)
-    perplexity = check_positive("perplexity", perplexity)
-    rng = as_generator(seed)
-    S = rng.standard_normal((n_samples, model.n_spins))
-    E = model.energy(S)
-    state = int(rng.integers(0, 2**31 - 1))
-    tsne = TSNE(n_components=2, perplexity=min(perplexity, (n_samples - 1) / 3.0),
-                init="pca", random_state=state)
-    Y = tsne.fit_transform(S)
-    gx = np.linspace(Y[:, 0].min(), Y[:, 0].max(), grid)
-    gy = np.linspace(Y[:, 1].min(), Y[:, 1].max(), grid)
-    XX, YY = np.meshgrid(gx, gy)
-    surf = RBFInterpolator(Y, E, kernel="linear")(np.column_stack([XX.ravel(), YY.ravel()]))
-    return Landscape(E, Y, gx, gy, surf.reshape(grid, grid))

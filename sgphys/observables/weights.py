@@ -1,0 +1,71 @@
+"""Weight-space observables: the contrast ratio (paper Fig. 4a) and the test error (SPEC 2, 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_array, check_choice, check_positive_int
+from ..spin import weights_to_spins
+from ..tasks import Tasks
+
+__all__ = ["contrast_ratio", "test_error", "theory_w11_scale"]
+
+
+def contrast_ratio(W, block: str = "full") -> float:
+    """Cosine similarity between a weight matrix and the identity (paper Fig. 4a).
+
+    Parameters
+    ----------
+    W : array_like, shape (D+1, D+1)
+    block : {"full", "w11"}
+        ``"full"``: ``tr(W) / (||W||_F sqrt(D+1))`` over the whole matrix against
+        ``I_{D+1}`` (the paper's; at most ``sqrt(D/(D+1))`` since ``W[D, D] = 0``).
+        ``"w11"``: ``tr(W11) / (||W11||_F sqrt(D))`` over the top-left D x D block.
+
+    Raises
+    ------
+    ValueError
+        For a zero matrix (the cosine is undefined).
+    """
+    W = check_array("W", W, ndim=2)
+    if W.shape[0] != W.shape[1] or W.shape[0] < 2:
+        raise ValueError(f"W must be square (D+1, D+1) with D >= 1, got {W.shape}")
+    block = check_choice("block", block, ("full", "w11"))
+    if block == "w11":
+        W = W[:-1, :-1]
+    norm = float(np.linalg.norm(W))
+    if norm == 0.0:
+        raise ValueError("W is zero: its contrast ratio is undefined")
+    return float(np.trace(W)) / (norm * np.sqrt(W.shape[0]))
+
+
+def test_error(W, tasks) -> float:
+    """Generalisation error ``mean_mu (y_q - yhat)^2`` of merged weights on ``tasks``.
+
+    Parameters
+    ----------
+    W : array_like, shape (D+1, D+1)
+    tasks : Tasks
+        A test set (use ``tasks.test_set(P)`` or fresh ``sample_tasks``), read block by
+        block.
+    """
+    if not isinstance(tasks, Tasks):
+        raise ValueError(f"tasks must be a Tasks, got {type(tasks).__name__}")
+    D = tasks.D
+    W = check_array("W", W, shape=(D + 1, D + 1))
+    s = weights_to_spins(W, D)
+    total = 0.0
+    for Hb, yb in tasks.iter_feature_blocks():
+        r = yb - Hb @ s
+        total += float(r @ r)
+    return total / tasks.P
+
+
+test_error.__test__ = False  # not a pytest test despite its name
+
+
+def theory_w11_scale(N, D) -> float:
+    """Population-optimal ``W11 = N/(N+D+1) I`` scale (SPEC 2)."""
+    N = check_positive_int("N", N)
+    D = check_positive_int("D", D)
+    return N / (N + D + 1.0)
