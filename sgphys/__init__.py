@@ -44,11 +44,18 @@ _EXPORTS = {
     "resample_model": "observables",
     "kl_divergence": "observables",
     "energy_landscape": "observables",
+    "Gaussian": "priors",
+    "Laplace": "priors",
+    "Binary": "priors",
+    "Ternary": "priors",
+    "solve_enumerate": "discrete",
+    "sample_gibbs": "discrete",
     "run_experiment": "experiments",
     "list_experiments": "experiments",
 }
 _SUBMODULES = {"tasks", "spin", "attention", "solvers", "kernels", "training", "observables",
-               "experiments", "sweep", "io", "cli", "figures", "reference", "theory", "registry"}
+               "experiments", "sweep", "io", "cli", "figures", "reference", "theory", "registry", "priors", "baselines",
+               "discrete"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -108,7 +108,7 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
     ValueError
         If the measure is improper (lam = 0 with a singular Q, e.g. P < n_spins).
     """
-    model = check_model(model)
+    model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     method = check_choice("method", method, ("auto", "cholesky", "dual"))
     n = model.n_spins
@@ -173,7 +173,7 @@ PARALLEL_MIN_SPINS = 400
 
 
 def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
-    model = check_model(model)
+    model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     damping = check_damping(damping)
     tol = check_positive("tol", tol)
@@ -232,7 +232,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     """
     from .kernels import amp as K
 
-    model = check_model(model)
+    model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     variant = check_choice("variant", variant, ("tap", "paper"))
     lam_k = model.lam_k
@@ -276,7 +276,7 @@ def rbp_auto_damping(model, beta, v0=None, tol=1e-6, max_iter=10000, parallel=No
     """
     from .kernels import rbp as K
 
-    model = check_model(model)
+    model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     n = model.n_spins
     lam_k = model.lam_k

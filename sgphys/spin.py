@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import check_array, check_nonnegative, check_positive_int
+from .priors import Gaussian, get_prior
 
 __all__ = ["SpinModel", "BLOCKS"]
 
@@ -39,10 +40,28 @@ def feature_moments(H: np.ndarray, y: np.ndarray):
     return Q, h, float(y @ y) / P
 
 
-def check_model(model) -> "SpinModel":
-    """``model`` if it is a :class:`SpinModel`, else ValueError naming ``model``."""
+def _model_prior(prior, lam):
+    """The model's prior: None -> ``Gaussian(lam)``; a Gaussian must carry the model's lam;
+    any other prior replaces the ridge (lam must be 0)."""
+    prior = get_prior(prior, default=Gaussian(lam))
+    if isinstance(prior, Gaussian):
+        if prior.lam != lam:
+            raise ValueError(f"prior=Gaussian(lam={prior.lam!r}) differs from lam={lam!r}: "
+                             "pass one of them")
+    elif lam != 0:
+        raise ValueError(f"lam={lam!r} with prior={prior!r}: a non-Gaussian prior replaces "
+                         "the ridge; use lam=0")
+    return prior
+
+
+def check_model(model, gaussian: bool = False) -> "SpinModel":
+    """``model`` if it is a :class:`SpinModel` (with a Gaussian prior if ``gaussian``),
+    else ValueError naming ``model``."""
     if not isinstance(model, SpinModel):
         raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
+    if gaussian and model.prior.name != "gaussian":
+        raise ValueError(f"model.prior={model.prior!r}: this solver needs the Gaussian prior "
+                         "(use solve_enumerate or sample_gibbs for other priors)")
     return model
 
 
@@ -88,7 +107,8 @@ class SpinModel:
 
     def __init__(self, D: int, lam: float, h: np.ndarray, Q: np.ndarray,
                  H: np.ndarray | None = None, y: np.ndarray | None = None,
-                 y_sq_mean: float | None = None):
+                 y_sq_mean: float | None = None, prior=None):
+        self.prior = _model_prior(prior, lam)
         self.D = D
         self.n_spins = D * (D + 1)
         self.lam = lam
@@ -102,14 +122,26 @@ class SpinModel:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_tasks(cls, tasks, lam: float) -> "SpinModel":
-        """Spin model of the training set ``tasks`` (a :class:`~sgphys.tasks.Tasks`)."""
+    def from_tasks(cls, tasks, lam: float, prior=None) -> "SpinModel":
+        """Spin model of the training set ``tasks`` (a :class:`~sgphys.tasks.Tasks`).
+
+        ``prior`` (a :mod:`sgphys.priors` prior, a name or a dict) is the weight prior of
+        the Gibbs measure ``p(s) ~ exp(-beta E0(s)) prod_i pi(s_i)``; None is
+        ``Gaussian(lam)``, SPEC 3's model. A non-Gaussian prior replaces the ridge, so it
+        needs ``lam = 0``.
+        """
+        from .tasks import Tasks
+
+        if not isinstance(tasks, Tasks):
+            raise ValueError(f"tasks must be a Tasks (sgphys.sample_tasks), got "
+                             f"{type(tasks).__name__}")
         H, y = tasks.feature_arrays()
-        return cls.from_arrays(H, y, lam, tasks.D)
+        return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
 
     @classmethod
-    def from_arrays(cls, H, y, lam: float, D: int) -> "SpinModel":
-        """Spin model from stacked features ``H`` (P, D*(D+1)) and targets ``y`` (P,)."""
+    def from_arrays(cls, H, y, lam: float, D: int, prior=None) -> "SpinModel":
+        """Spin model from stacked features ``H`` (P, D*(D+1)) and targets ``y`` (P,);
+        ``prior`` as in :meth:`from_tasks`."""
         D = check_positive_int("D", D)
         lam = check_nonnegative("lam", lam)
         H = check_array("H", H, ndim=2)
@@ -120,7 +152,7 @@ class SpinModel:
             raise ValueError(f"P must be a positive integer, got {H.shape[0]}")
         y = check_array("y", y, shape=(H.shape[0],))
         Q, h, y2 = feature_moments(H, y)
-        return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=y2)
+        return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=y2, prior=prior)
 
     @classmethod
     def from_couplings(cls, J, h, lam_k, D: int, lam: float = 0.0) -> "SpinModel":
