@@ -31,6 +31,7 @@ from .experiments import list_experiments, run_experiment
 from .figures import FIGURES  # experiment -> figure module (kept importable here)
 from .registry import describe as registry_lines
 from .solvers import warmup
+from .sweep import MainGuardError, SweepLocked
 
 
 class CLIError(Exception):
@@ -65,24 +66,31 @@ def parse_set(items):
     return out
 
 
-def _run(args):
+#: exit status when the file was written but some of its points failed
+EXIT_FAILED_POINTS = 1
 
+
+def _failed_points(ds):
+    return int((ds.status.values != 1).sum()) if "status" in ds else 0
+
+
+def _run(args):
     out = args.out or os.path.join("data", f"{args.experiment}.nc")
     before = _mtime(out)
     t0 = time.perf_counter()
     ds = run_experiment(args.experiment, preset=args.preset, workers=args.workers,
-                               scheduler=args.scheduler, out=out, resume=not args.fresh,
-                               progress=None if not args.no_progress else False,
-                               **parse_set(args.set))
-    failed = int((ds.status.values != 1).sum())
+                        scheduler=args.scheduler, out=out, resume=not args.fresh,
+                        progress=None if not args.no_progress else False,
+                        **parse_set(args.set))
+    failed = _failed_points(ds)
     if before is not None and _mtime(out) == before:
-        print(f"{args.experiment}: {out} is up to date (same parameters, not recomputed; "
-              "--fresh recomputes it)")
+        print(f"{args.experiment}: {out} is up to date (same parameters and code, not "
+              "recomputed; --fresh recomputes it)")
     else:
         print(f"{args.experiment}: wrote {out} in {time.perf_counter() - t0:.1f} s")
-    if failed:
-        print(f"{args.experiment}: {failed} failed points, see `sgphys info {out}`")
-    return 0
+    print(f"{args.experiment}: failed points: {failed} of {ds.status.size}"
+          + (f" (messages: `sgphys info {out}`)" if failed else ""))
+    return EXIT_FAILED_POINTS if failed else 0
 
 
 def _mtime(path):
@@ -94,18 +102,22 @@ def _mtime(path):
 
 
 def _plot(args):
-
     path = args.path or os.path.join("data", f"{args.experiment}.nc")
     module = _figure_module(args.experiment)
     ds = io.load(path)
+    found = ds.attrs.get("experiment")
+    if found != args.experiment:
+        raise CLIError(f"{path} is not a file of experiment {args.experiment!r} "
+                       f"(its experiment attribute: {found!r}); "
+                       f"run `sgphys run {args.experiment}` to make one")
     out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
     print(module.plot(ds, out, reference=args.reference, pdf=args.pdf))
     return 0
 
 
 def _reproduce(args):
-
     rows = []
+    total_failed = 0
     for name in list_experiments():
         out = os.path.join(args.data, f"{name}.nc")
         before = _mtime(out)
@@ -121,7 +133,8 @@ def _reproduce(args):
         if "converged" in ds:
             c = ds.converged.values
             conv = f"{int((c == 1).sum())}/{c.size}"
-        failed = int((ds.status.values != 1).sum())
+        failed = _failed_points(ds)
+        total_failed += failed
         seconds = "reused" if reused else f"{t_run:.1f}"
         rows.append((name, seconds, conv, str(failed), str(fig)))
         print(f"  {name:<14s} {seconds:>7s}{'' if reused else ' s'}  -> {fig}", flush=True)
@@ -129,11 +142,12 @@ def _reproduce(args):
     print(f"{'experiment':<14s} {'seconds':>8s} {'converged':>10s} {'failed':>7s}  figure")
     for r in rows:
         print(f"{r[0]:<14s} {r[1]:>8s} {r[2]:>10s} {r[3]:>7s}  {r[4]}")
-    return 0
+    if total_failed:
+        print(f"failed points: {total_failed} (see `sgphys info FILE` for their messages)")
+    return EXIT_FAILED_POINTS if total_failed else 0
 
 
 def _info(args):
-
     ds = io.load(args.path)
     print(f"{args.path}: experiment {ds.attrs.get('experiment', '?')}, preset "
           f"{ds.attrs.get('preset', '?')}, {ds.attrs.get('source', '')}")
@@ -147,8 +161,14 @@ def _info(args):
             c = ds.converged.sel(solver=s).values
             print(f"converged ({s}): {int((c == 1).sum())} of {c.size}")
     if "status" in ds:
-        bad = int((ds.status.values != 1).sum())
-        print(f"failed points: {bad}")
+        bad = _failed_points(ds)
+        print(f"failed points: {bad} of {ds.status.size}")
+        if bad:
+            messages = sorted(set(str(e) for e in ds.error.values.ravel() if str(e)))
+            for m in messages[:5]:
+                print(f"  error: {m}")
+            if len(messages) > 5:
+                print(f"  ... {len(messages) - 5} more distinct messages")
     for k in ("title", "history", "references", "parameters"):
         if k in ds.attrs:
             print(f"{k}: {ds.attrs[k]}")
@@ -232,7 +252,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, ValueError, OSError, ModuleNotFoundError) as exc:
+    except (CLIError, ValueError, OSError, ModuleNotFoundError, SweepLocked,
+            MainGuardError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"sgphys: error: {msg}", file=sys.stderr)
         return 2

@@ -2,10 +2,14 @@
 
 A sweep is the product of an experiment's swept values and the seed indices. Each
 (point, seed index) is keyed by a hash of the experiment, its fixed parameters, the point's
-values, the seed index and the experiment seed; its random streams come from
-``SeedSequence(experiment_seed, spawn_key=(point_index, seed_index))``, spawned into
-training-data, test-data, initialisation and resampling streams, so a result depends only on
-its key, never on the executor or the order.
+values, the seed index, the experiment seed and the code (:func:`code_version`); its random
+streams come from ``SeedSequence(experiment_seed, spawn_key=(v0, v1, seed_index))`` with
+``(v0, v1)`` a stable hash of the point's canonical values (:func:`values_hash`), spawned
+into training-data, test-data, initialisation and resampling streams. So a result depends
+only on its parameter values, never on the executor, the order, or where the point sits in
+the grid: a grid reordered, shrunk or extended between an interruption and its resume gives
+the file an uninterrupted run of the new grid gives, and points computed by other code are
+recomputed, never mixed in.
 
 Finished results are written one file per key, atomically, into a store directory beside
 the output (``<out>.partial/``); a sweep killed at any moment (SIGKILL included) and
@@ -13,7 +17,9 @@ restarted recomputes nothing finished (pool and dask workers run points in chunk
 most ``MAX_CHUNK``; a chunk's results are stored when it returns, so a kill loses at most
 the chunks in flight). When every key is done, the Dataset is assembled and
 written, and the store removed. A point that raises is recorded (``status`` 0 and the
-message in ``error``) and the sweep goes on.
+message in ``error``) and the sweep goes on. A point file that cannot be read is reported
+by name (a warning), moved aside (``*.corrupt``) and recomputed. One sweep writes a given
+output at a time (:class:`OutputLock`, an OS file lock released on any exit).
 
 Executors: serial; a process pool (``workers=N``, spawn context, numba limited to one thread
 per worker); a dask.distributed cluster (``scheduler="local"`` for a LocalCluster with
@@ -30,11 +36,14 @@ import shutil
 import sys
 import tempfile
 import traceback
+import warnings
+from functools import lru_cache
 
 import numpy as np
 
 __all__ = ["Point", "point_key", "point_streams", "PointStore", "run_points", "local_cluster",
-           "STREAMS"]
+           "STREAMS", "values_hash", "code_version", "OutputLock", "SweepLocked",
+           "MainGuardError"]
 
 #: roles of the per-point random streams, in spawn order
 STREAMS = ("train", "test", "init", "resample")
@@ -52,21 +61,52 @@ class Point:
         self.key = key
 
 
-def point_key(experiment, fixed, values, seed_index, experiment_seed):
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """``"<version>+<hash>"``: the sgphys version and a SHA-256 (12 hex digits) of every
+    Python source file of the installed package, so results of changed code never count as
+    finished points of a resumed sweep."""
+    from ._version import __version__
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as fh:
+                digest.update(fh.read())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def _canonical(obj) -> str:
     from .io import json_default
 
-    blob = json.dumps({"experiment": experiment, "fixed": fixed, "values": values,
-                       "seed_index": seed_index, "experiment_seed": experiment_seed},
-                      sort_keys=True, default=json_default)
+    return json.dumps(obj, sort_keys=True, default=json_default, separators=(",", ":"))
+
+
+def values_hash(values) -> tuple:
+    """Two 32-bit words from a SHA-256 of a point's canonical values (sorted JSON): the
+    point's identity in its random streams, independent of its place in the grid."""
+    h = hashlib.sha256(_canonical(values).encode()).digest()
+    return int.from_bytes(h[:4], "little"), int.from_bytes(h[4:8], "little")
+
+
+def point_key(experiment, fixed, values, seed_index, experiment_seed):
+    blob = _canonical({"experiment": experiment, "fixed": fixed, "values": values,
+                       "seed_index": seed_index, "experiment_seed": experiment_seed,
+                       "code": code_version()})
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
 
-def point_streams(experiment_seed, point_index, seed_index):
+def point_streams(experiment_seed, values, seed_index):
     """Independent SeedSequences for the roles in :data:`STREAMS` (and a ``pilot`` stream
-    shared by all seeds of the point)."""
-    root = np.random.SeedSequence(experiment_seed, spawn_key=(point_index, seed_index))
+    shared by all seeds of the point), from the point's values (:func:`values_hash`)."""
+    v0, v1 = values_hash(values)
+    root = np.random.SeedSequence(experiment_seed, spawn_key=(v0, v1, seed_index))
     streams = dict(zip(STREAMS, root.spawn(len(STREAMS))))
-    streams["pilot"] = np.random.SeedSequence(experiment_seed, spawn_key=(point_index, 2**32 - 1))
+    streams["pilot"] = np.random.SeedSequence(experiment_seed, spawn_key=(v0, v1, 2**32 - 1))
     return streams
 
 
@@ -118,20 +158,30 @@ class PointStore:
             raise
 
     def get(self, key):
-        with np.load(self._path(key), allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        """The stored result of ``key``; None (after a warning naming the file, which is
+        moved aside to ``<file>.corrupt``) when the file cannot be read."""
+        path = self._path(key)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except Exception as exc:  # truncated, corrupt or foreign file: recompute the point
+            aside = path + ".corrupt"
+            os.replace(path, aside)
+            warnings.warn(f"point file {path} is unreadable ({type(exc).__name__}: {exc}); "
+                          f"moved to {aside} and recomputed", RuntimeWarning, stacklevel=2)
+            return None
 
     def remove(self):
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def compute_point(point, params, values, point_index, seed_index, experiment_seed):
+def compute_point(point, params, values, seed_index, experiment_seed):
     """Run one point in the current process; exceptions become a recorded failure.
 
     ``point`` is the experiment's point function ``point(params, values, streams) -> dict``
     (a module-level function, so it pickles by reference to pool and dask workers).
     """
-    streams = point_streams(experiment_seed, point_index, seed_index)
+    streams = point_streams(experiment_seed, values, seed_index)
     try:
         result = point(params, values, streams)
         result = {k: np.asarray(v) for k, v in result.items()}
@@ -197,18 +247,27 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
     """Compute every point not yet in ``store`` and return all results in point order.
 
     ``experiment`` names the sweep (progress bar); ``point`` is its point function.
+    Finished points are read once (an unreadable file is reported, moved aside and its
+    point recomputed); new results are stored as they arrive.
     """
-    todo = [p for p in points if not store.has(p.key)]
+    if point is None or not callable(point):
+        raise ValueError(f"point must be the experiment's point function, got {point!r}")
+    results = {}
+    for p in points:
+        if p.key not in results and store.has(p.key):
+            stored = store.get(p.key)
+            if stored is not None:
+                results[p.key] = stored
+    todo = [p for p in points if p.key not in results]
     bar = _progress_bar(len(todo), progress, experiment)
 
     def finish(p, result):
         store.put(p.key, result)
+        results[p.key] = result
         if bar is not None:
             bar.update()
 
-    if point is None or not callable(point):
-        raise ValueError(f"point must be the experiment's point function, got {point!r}")
-    args = [(point, params, p.values, p.index, p.seed_index, experiment_seed) for p in todo]
+    args = [(point, params, p.values, p.seed_index, experiment_seed) for p in todo]
     try:
         if scheduler is not None:
             _run_dask(todo, args, finish, scheduler, workers)
@@ -226,7 +285,69 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
     finally:
         if bar is not None:
             bar.close()
-    return [store.get(p.key) for p in points]
+    return [results[p.key] for p in points]
+
+
+class SweepLocked(RuntimeError):
+    """Another sweep is writing the same output file."""
+
+
+class OutputLock:
+    """One sweep per output file: an exclusive ``flock`` on ``<out>.lock``, taken without
+    waiting and released on any exit of the process (the kernel drops it, SIGKILL
+    included). The lock file names its holder (pid, host, start time, command).
+
+    >>> with OutputLock("data/phase_diagram.nc"):   # doctest: +SKIP
+    ...     pass
+    """
+
+    def __init__(self, out):
+        self.path = os.fspath(out) + ".lock"
+        self._fd = None
+
+    def __enter__(self):
+        import fcntl
+        import socket
+        import time
+
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = ""
+                try:
+                    holder = os.read(fd, 4096).decode(errors="replace").strip()
+                finally:
+                    os.close(fd)
+                raise SweepLocked(f"{self.path[:-5]} is being written by another sweep "
+                                  f"({holder or 'unknown holder'}); wait for it or use "
+                                  "another --out") from None
+            # the file may have been removed by its previous holder between open and flock
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, (f"pid {os.getpid()} on {socket.gethostname()} since "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)[:300]}"
+                      ).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self._fd is not None:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+        return False
 
 
 #: glibc settings for worker processes: keep freed memory instead of returning every large
@@ -297,13 +418,17 @@ def _unguarded_main_line():
     return line
 
 
+class MainGuardError(RuntimeError):
+    """Worker processes would re-run an unguarded main script."""
+
+
 def require_main_guard():
     """Raise one clear RuntimeError when worker processes would re-run an unguarded script
     (instead of a BrokenProcessPool and a page of multiprocessing text)."""
     line = _unguarded_main_line()
     if line is not None:
         path = getattr(sys.modules["__main__"], "__file__", "the main script")
-        raise RuntimeError(f"{path}, line {line}: {MAIN_GUARD_HELP}")
+        raise MainGuardError(f"{path}, line {line}: {MAIN_GUARD_HELP}")
 
 
 def _run_pool(todo, args, finish, workers):

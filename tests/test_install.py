@@ -96,7 +96,8 @@ def test_unguarded_script_with_workers_stops_with_one_clear_error(tmp_path):
     assert r.returncode == 1
     assert r.stderr.count("Traceback") == 1, r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError:") and 'if __name__ == "__main__":' in last, last
+    assert last.startswith("sgphys.sweep.MainGuardError:"), last  # a RuntimeError subclass
+    assert 'if __name__ == "__main__":' in last
     assert "noguard.py, line 3" in last and "BrokenProcessPool" not in r.stderr
 
 

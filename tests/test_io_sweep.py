@@ -79,7 +79,7 @@ def test_save_requires_labels_and_is_atomic(tmp_path):
 def test_results_match_a_direct_computation():
     """The stored exact contrast ratio equals one computed by hand from the point's seeds."""
     ds = sgphys.run_experiment("phase_diagram", **_tiny())
-    streams = point_streams(0, 1 * 3 + 2, 1)  # N=10, P=60 is point 5; seed index 1
+    streams = point_streams(0, {"N": 10, "P": 60}, 1)  # by its values; seed index 1
     tasks = sgphys.sample_tasks(3, 10, 60, seed=streams["train"], method="statistics")
     W = sgphys.solve_exact(sgphys.SpinModel.from_tasks(tasks, 1.0), 100.0).W
     stored = ds.contrast_ratio.sel(N=10, P=60, seed=1, solver="exact").item()
@@ -97,17 +97,22 @@ def test_serial_process_pool_and_dask_give_identical_datasets():
 
 
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on():
-    # lam = 0 with P < n_spins: the exact solver cannot run; recorded in reason
+    # lam = 0 with P < n_spins: the exact solver cannot run, so the point fails (status 0,
+    # its message in error, its values NaN) and the other point is computed
     ds = sgphys.run_experiment("phase_diagram", D=3, N=[5], P=[5, 40], seeds=1, lam=0.0,
                                P_test=50, solvers=["exact"])
-    reason = ds.reason.sel(solver="exact", seed=0)
-    assert reason.sel(P=5).item().startswith("error: lam")
-    assert reason.sel(P=40).item() == "converged"
-    # a point that raises outright (bad correlation value) is kept with its message
-    ds2 = sgphys.run_experiment("correlated", corr=[0.5, 1.5], seeds=1, P=200, epochs=5)
-    assert ds2.status.sel(corr=0.5).item() == 1 and ds2.status.sel(corr=1.5).item() == 0
-    assert "corr" in ds2.error.sel(corr=1.5, seed=0).item()
-    assert np.isnan(ds2.test_error.sel(corr=1.5)).all()
+    assert ds.status.sel(P=5).item() == 0 and ds.status.sel(P=40).item() == 1
+    assert "lam" in ds.error.sel(P=5, seed=0).item()
+    assert np.isnan(ds.contrast_ratio.sel(P=5)).all()
+    assert ds.reason.sel(solver="exact", seed=0, P=40).item() == "converged"
+    assert ds.attrs["failed_points"] == 1
+    # a bad fixed or swept value is refused before the first point runs
+    for bad in ({"corr": [0.5, 1.5]}, {"lam": -1.0}, {"lam": float("nan")}, {"P_test": 0},
+                {"D": -3}, {"seed": -1}, {"seed": 1.5}, {"beta": float("inf")}):
+        name = next(iter(bad))
+        with pytest.raises(ValueError, match=name):
+            sgphys.run_experiment("correlated" if name == "corr" else "phase_diagram",
+                                  seeds=1, **bad)
 
 
 SCRIPT = textwrap.dedent("""

@@ -19,7 +19,9 @@ import numpy as np
 
 from .. import io
 from ..registry import get_solver, settings_of, solver_kwargs, solver_names
-from ..sweep import PointStore, make_points, run_points
+from .._validate import (check_fraction, check_nonnegative, check_positive,
+                         check_positive_int)
+from ..sweep import OutputLock, PointStore, code_version, make_points, run_points
 from ._base import DIM_LABELS, Experiment, Var
 
 __all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_experiment",
@@ -47,6 +49,29 @@ def get_experiment(name) -> Experiment:
         module = importlib.import_module(f".{name}", __name__)
         _REGISTRY[name] = module.EXPERIMENT
     return _REGISTRY[name]
+
+
+def _check_seed(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _check_positive_or_none(name, value):
+    return None if value is None else check_positive_int(name, value)
+
+
+#: checks of the parameters experiments share, applied to fixed values and to every value of
+#: a swept list before the first point runs (ValueError naming the parameter)
+PARAM_CHECKS = {
+    "D": check_positive_int, "N": check_positive_int, "P": check_positive_int,
+    "P_test": check_positive_int, "epochs": check_positive_int, "bins": check_positive_int,
+    "heads": check_positive_int, "n_samples": check_positive_int,
+    "max_components": check_positive_int, "batch_size": _check_positive_or_none,
+    "lam": check_nonnegative, "lam_train": check_nonnegative, "noise": check_nonnegative,
+    "beta": check_positive, "lr": check_positive, "zero_atol": check_positive,
+    "alpha": check_positive, "corr": check_fraction, "seed": _check_seed,
+}
 
 
 def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
@@ -85,6 +110,10 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
     seeds = params.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    for key, check in PARAM_CHECKS.items():
+        if key in params:
+            for value in (params[key] if key in exp.sweep else [params[key]]):
+                check(key, value)
     if runs_solvers:
         solvers = params["solvers"]
         if isinstance(solvers, str):
@@ -193,23 +222,42 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
         interrupted run are still kept unless ``resume`` is False).
     progress : bool, optional
         tqdm bar over points; default on only when stderr is a terminal.
-    """
-    import tempfile
 
+    Raises
+    ------
+    ValueError
+        Bad parameters (checked before the first point runs, :data:`PARAM_CHECKS`).
+    sgphys.sweep.SweepLocked
+        Another sweep is writing ``out``.
+    """
     exp = get_experiment(name)
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     params = resolve_params(exp, preset, overrides)
     experiment_seed = int(params.get("seed", 0))
-    if out is not None:
-        out = os.fspath(out)
+    if out is None:
+        return _run(exp, name, preset, params, experiment_seed, None, resume, workers,
+                    scheduler, progress)
+    out = os.fspath(out)
+    if os.path.isdir(out):
+        raise ValueError(f"out={out!r} is a directory; give the netCDF file's path")
+    with OutputLock(out):
         if resume and reuse and os.path.exists(out):
             try:
                 old = io.load(out)
             except ValueError:
                 old = None
-            if old is not None and old.attrs.get("parameters") == _params_json(params):
+            if (old is not None and old.attrs.get("parameters") == _params_json(params)
+                    and old.attrs.get("code_version") == code_version()):
                 return old
+        return _run(exp, name, preset, params, experiment_seed, out, resume, workers,
+                    scheduler, progress)
+
+
+def _run(exp, name, preset, params, experiment_seed, out, resume, workers, scheduler,
+         progress):
+    import tempfile
+
     points = make_points(name, exp.sweep, params, params["seeds"], experiment_seed)
     tmp = None
     if out is None:
@@ -229,6 +277,8 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
                                       params["seeds"], title=exp.title,
                                       extra={"figure": exp.figure,
                                              "experiment_seed": experiment_seed,
+                                             "code_version": code_version(),
+                                             "failed_points": int((ds.status.values != 1).sum()),
                                              "solver_settings": json.dumps(
                                                  _solver_settings(params), sort_keys=True)}))
         ds.attrs["parameters"] = _params_json(params)
