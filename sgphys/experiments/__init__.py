@@ -93,12 +93,12 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
             known = sorted(set(params) | set(all_settings))
             raise ValueError(f"unknown parameter {key!r} for experiment {exp.name!r}; "
                              f"known: {known}")
-        if key in exp.sweep:
+        if key in exp.sweep or key in exp.inner:
             value = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
             if not value:
                 raise ValueError(f"{key} must list at least one value")
         params[key] = value
-    for key in exp.sweep:
+    for key in exp.sweep + tuple(exp.inner):
         vals = params[key]
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
             raise ValueError(f"{key} must be a list of numbers, got {vals!r}")
@@ -112,7 +112,8 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
     for key, check in PARAM_CHECKS.items():
         if key in params:
-            for value in (params[key] if key in exp.sweep else [params[key]]):
+            listed = key in exp.sweep or key in exp.inner
+            for value in (params[key] if listed else [params[key]]):
                 check(key, value)
     if runs_solvers:
         solvers = params["solvers"]
@@ -137,6 +138,27 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
         for name in params["solvers"]:  # every setting checked before the first point
             solver_kwargs(name, params)
     return params
+
+
+def _place(array, idx, value, experiment, name):
+    """Put one point's value into its slot. A value padded for another grid (e.g. NaN-padded
+    to another largest D, then resumed into this grid) fits when what does not overlap is
+    padding; anything else is an error."""
+    slot = array[idx]
+    value = np.asarray(value)
+    if np.shape(slot) == value.shape:
+        array[idx] = value
+        return
+    if np.ndim(slot) != value.ndim:
+        raise ValueError(f"experiment {experiment!r}: {name} has shape {value.shape}, its slot "
+                         f"{np.shape(slot)}")
+    common = tuple(slice(0, min(a, b)) for a, b in zip(np.shape(slot), value.shape))
+    rest = value.copy()
+    rest[common] = np.nan if value.dtype.kind == "f" else rest[common]
+    if value.dtype.kind != "f" or np.isfinite(rest).any():
+        raise ValueError(f"experiment {experiment!r}: {name} has shape {value.shape}, its slot "
+                         f"{np.shape(slot)} (not padding)")
+    slot[common] = value[common]
 
 
 def _assemble(exp, params, points, results):
@@ -168,7 +190,8 @@ def _assemble(exp, params, points, results):
             if name not in res:
                 raise ValueError(f"experiment {exp.name!r}: point result lacks {name!r}")
             value = res[name]
-            arrays[name][idx] = value.astype(object) if variables[name].kind == "s" else value
+            _place(arrays[name], idx, value.astype(object) if variables[name].kind == "s"
+                   else value, exp.name, name)
     data_vars = {}
     for name, var in variables.items():
         arr = arrays[name].astype(str) if var.kind == "s" else arrays[name]

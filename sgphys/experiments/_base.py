@@ -47,3 +47,7 @@ class Experiment:
     variables: Callable
     coords: Callable = field(default=lambda params: {})
     finalize: Callable | None = None
+    #: list parameters that one point computes whole (an extra dim of its variables, e.g.
+    #: the P values of a phase-diagram series sharing one task stream), checked like swept
+    #: ones; their coordinates come from ``coords``
+    inner: tuple = ()

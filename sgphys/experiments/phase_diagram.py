@@ -1,4 +1,12 @@
-"""Fig. 4a: contrast ratio of the inferred weights over prompt length N and diversity P."""
+"""Fig. 4a: contrast ratio of the inferred weights over prompt length N and diversity P.
+
+The P values of one (N, seed) form a series that shares one task stream: the training set
+at P is the first P sequences of the series' set at max(P) (and all P share one test set),
+so neighbouring P differ only by the tasks added, as in an experiment that gathers more
+tasks, and ``Q = H^T H / P`` grows by the new tasks' rows instead of being rebuilt for every
+P. A point of the sweep is one (N, seed) series; the stored variables keep the layout
+``(N, P, seed, solver)``.
+"""
 
 import numpy as np
 
@@ -18,21 +26,43 @@ PAPER = with_paper_solver({
 
 
 def point(params, values, streams):
-
+    D, N, lam = params["D"], values["N"], params["lam"]
     method = params.get("sampler", "tokens")
-    tasks = sample_tasks(params["D"], values["N"], values["P"], seed=streams["train"],
-                                method=method)
-    test = sample_tasks(params["D"], values["N"], params["P_test"], seed=streams["test"],
-                               method=method)
-    model = SpinModel.from_tasks(tasks, params["lam"])
-    return run_solvers(model, params, test=test)
+    Ps = params["P"]
+    H, y = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method).feature_arrays()
+    test = sample_tasks(D, N, params["P_test"], seed=streams["test"], method=method).keep()
+    n = D * (D + 1)
+    S = np.zeros((n, n))  # sum of H^T H over the tasks added so far
+    b = np.zeros(n)
+    done = 0
+    series = {}
+    for P in sorted(Ps):
+        rows = H[done:P]
+        S += rows.T @ rows
+        b += rows.T @ y[done:P]
+        done = P
+        Q = S / P
+        Q = 0.5 * (Q + Q.T)
+        model = SpinModel(D, lam, b / P, Q, H=H[:P], y=y[:P])
+        series[P] = run_solvers(model, params, test=test)
+    return {k: np.stack([series[P][k] for P in Ps]) for k in series[Ps[0]]}
 
 
 def variables(params):
-    return solver_vars(test=True)
+    return {name: type(var)(("P",) + var.dims, var.long_name, var.units, var.kind)
+            for name, var in solver_vars(test=True).items()}
+
+
+def coords(params):
+    return {**solver_coord(params),
+            "P": (list(params["P"]), "task diversity P (number of training sequences)", "1")}
+
+
+def finalize(ds, params):
+    return ds.transpose("N", "P", "seed", ...)
 
 
 EXPERIMENT = Experiment(
     name="phase_diagram", title="Contrast ratio over prompt length and task diversity (Fig. 4a)",
-    figure="Fig. 4a", presets={"quick": QUICK, "paper": PAPER}, sweep=("N", "P"), point=point,
-    variables=variables, coords=solver_coord)
+    figure="Fig. 4a", presets={"quick": QUICK, "paper": PAPER}, sweep=("N",), point=point,
+    variables=variables, coords=coords, finalize=finalize, inner=("P",))
