@@ -4,7 +4,9 @@ One module per figure, each with ``plot(ds, out, reference=False, pdf=False) -> 
 takes the experiment's Dataset (:func:`sgphys.io.load`), draws headless with matplotlib's Agg
 backend, writes a PNG (and a PDF if asked) and returns the path. ``reference=True`` overlays
 the paper's published numbers (:mod:`sgphys.reference`) where the data's parameters match.
-The figure code computes no physics: everything it draws is in the file.
+The figure code computes no physics: everything it draws is in the file, apart from the
+closed-form theory curves of :mod:`sgphys.theory` at the file's parameters (and
+:mod:`~sgphys.figures.figT0_theory_phase`, the theory alone).
 
 The scripts in the repository's ``analysis/`` folder are short command lines around these
 modules, to copy and adapt; ``sgphys plot EXPERIMENT FILE`` calls the same code.
@@ -24,6 +26,7 @@ FIGURES = {
     "separated": "figS1_separated", "coupling_kl": "figS2_coupling_kl",
     "resampled": "figS3_resampled", "correlated": "figS4_correlated",
     "hessian": "figS5_hessian", "architectures": "figS6_architectures",
+    "finite_size": "figT1_finite_size",
 }
 
 

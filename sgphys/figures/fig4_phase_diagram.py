@@ -1,10 +1,15 @@
 """Fig. 4a: contrast ratio of the AMP weights over task diversity P and prompt length N,
-non-converged cells marked and the converged fraction shown; optionally the published grid."""
+non-converged cells marked and the converged fraction shown; optionally the published grid.
+Second row: the exact solution's test error at the file's D beside the asymptotic theory of
+Lu et al. (PNAS 2025) on the same (N, P) grid, ``icl_error(N/D, P/D^2, lam=D lam)``
+(:mod:`sgphys.theory`), and their ratio."""
 
 import json
 
 import numpy as np
+from matplotlib.colors import Normalize, TwoSlopeNorm
 
+from ..theory import icl_error
 from . import _style as st
 
 
@@ -20,7 +25,8 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
     exact = st.mean_sd_count(ds.contrast_ratio.sel(solver="exact"))[0]
     ref = st.load_reference("fig4/contrast.npy") if reference else None
     ncol = 3 + (ref is not None)
-    fig, axes = st.plt.subplots(1, ncol, figsize=(st.DOUBLE * ncol / 3, 2.5))
+    fig, grid = st.plt.subplots(2, ncol, figsize=(st.DOUBLE * ncol / 3, 5.0), squeeze=False)
+    axes, lower = grid[0], grid[1]
     P, N = ds.P.values, ds.N.values
     ext = dict(shading="nearest")
     im = axes[0].pcolormesh(P, N, mean, vmin=0, vmax=1, **ext)
@@ -40,10 +46,31 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
         im = axes[3].pcolormesh(rP, rN, ref, vmin=0, vmax=1, **ext)
         axes[3].set_title("published Fig. 4a (see README)")
         st.plt.colorbar(im, ax=axes[3])
-    for ax in axes:
+    params = json.loads(ds.attrs["parameters"])
+    D, lam = params["D"], params["lam"]
+    err = st.mean_sd_count(ds.test_error.sel(solver="exact"))[0]
+    theory = icl_error(N[:, None] / D, P[None, :] / D**2, rho=params.get("noise", 0.0) ** 2,
+                       lam=D * lam)
+    both = np.concatenate([err[np.isfinite(err)], theory[np.isfinite(theory)]])
+    norm = Normalize(vmin=both.min(), vmax=both.max())  # one scale for (d) and (e)
+    im = lower[0].pcolormesh(P, N, err, norm=norm, cmap="cividis", **ext)
+    lower[0].set_title(f"(d) test error, exact (D = {D})")
+    st.plt.colorbar(im, ax=lower[0])
+    im = lower[1].pcolormesh(P, N, theory, norm=norm, cmap="cividis", **ext)
+    lower[1].set_title(f"(e) theory (PNAS 2025), lambda = D lam = {D * lam:g}")
+    st.plt.colorbar(im, ax=lower[1])
+    ratio = err / theory
+    span = float(np.nanmax(np.abs(ratio - 1.0)))
+    im = lower[2].pcolormesh(P, N, ratio, cmap="RdBu_r", **ext,
+                             norm=TwoSlopeNorm(1.0, 1.0 - span - 1e-12, 1.0 + span + 1e-12))
+    lower[2].set_title("(f) exact / theory")
+    st.plt.colorbar(im, ax=lower[2])
+    for ax in lower[3:]:
+        ax.set_axis_off()
+    for ax in list(axes) + list(lower[:3]):
         ax.set_xlabel("task diversity P")
         ax.set_ylabel("prompt length N")
-    fig.suptitle(f"D={json.loads(ds.attrs['parameters'])['D']}", y=1.02)
+    fig.suptitle(f"D={D}", y=1.02)
     fig.tight_layout()
     return st.save(fig, out, pdf)
 

@@ -1,9 +1,13 @@
-"""Fig. 4b: test error against prompt length N: AMP, exact ridge, trained transformer and
-the large-P theory (D+1)/(N+D+1); optionally the published points."""
+"""Fig. 4b: test error against prompt length N: AMP, exact ridge, trained transformer, the
+large-P theory (D+1)/(N+D+1) and the asymptotic theory of Lu et al. (PNAS 2025) at the
+file's D, P and lam (``icl_error(N/D, P/D^2, lam=D lam)``, :mod:`sgphys.theory`);
+optionally the published points."""
 
 import json
 
+import numpy as np
 
+from ..theory import icl_error
 from . import _style as st
 
 
@@ -20,6 +24,11 @@ def plot(ds, out, reference=False, pdf=False):
                 label=st.LABELS["trained"])
     ax.plot(N, ds.theory_test_error, "k:", lw=1, label="(D+1)/(N+D+1)")
     params = json.loads(ds.attrs["parameters"])
+    D, P, lam = params["D"], params["P"], params["lam"]
+    Nf = np.geomspace(N.min(), N.max(), 200)
+    ax.plot(Nf, icl_error(Nf / D, P / D**2, lam=D * lam), color="0.45", ls="-.", lw=1,
+            label=f"asymptotic theory (PNAS 2025),\ntau = P/D^2 = {P / D**2:g}, "
+                  f"lambda = D lam = {D * lam:g}")
     if reference and (params["D"], params["P"]) != (20, 10000):
         print(f"reference Fig. 4b is for D=20, P=10000; this data has D={params['D']}, "
               f"P={params['P']}: not overlaid")

@@ -1,13 +1,18 @@
 """Fig. S1: merged vs separated training: learning curves at the smallest and largest data
-density and the test error against alpha = P/D^2 (double descent)."""
+density and the test error against alpha = P/D^2 (double descent), with the ridgeless
+asymptotic theory of Lu et al. (PNAS 2025; its tau is this alpha, its alpha is N/D,
+``icl_error(N/D, tau, lam=D lam_train)``, :mod:`sgphys.theory`), diverging at tau = 1."""
+
+import json
 
 import numpy as np
 
+from ..theory import icl_error
 from . import _style as st
 
 
 def plot(ds, out, reference=False, pdf=False):
-    fig, axes = st.plt.subplots(1, 3, figsize=(st.DOUBLE, 2.3))
+    fig, axes = st.plt.subplots(1, 3, figsize=(st.DOUBLE, 2.6))
     for ax, alpha, tag in ((axes[0], ds.alpha.values[0], "a"), (axes[2], ds.alpha.values[-1], "c")):
         curves = {}
         for j, scheme in enumerate(ds.scheme.values):
@@ -40,6 +45,17 @@ def plot(ds, out, reference=False, pdf=False):
     ax.axvline((D + 1) / D, color="0.5", ls=":", lw=0.8, label="P = D(D+1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    params = json.loads(ds.attrs["parameters"])
+    N, lam = params["N"], D * params.get("lam_train", 0.0)
+    lo, hi = float(ds.alpha.min()), float(ds.alpha.max())
+    ylim = ax.get_ylim()
+    for k, (a, b) in enumerate(((lo, min(hi, 0.995)), (max(lo, 1.005), hi))):
+        if a < b:  # the two branches either side of the divergence at tau = 1
+            tau = np.geomspace(a, b, 150)
+            ax.plot(tau, icl_error(N / D, tau, lam=lam), color="0.3", ls="-.", lw=0.9,
+                    label=(f"theory (PNAS 2025), N/D = {N / D:g}, lambda = {lam:g}"
+                           if k == 0 or lo >= 1.0 else None))
+    ax.set_ylim(ylim)  # the data's range: the theory diverges at tau = 1
     labelled = []  # label the alphas at least 0.12 decades apart, tick them all
     for a in sorted(ds.alpha.values):
         if not labelled or st.np.log10(a / labelled[-1]) >= 0.12:
@@ -52,7 +68,9 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_xlabel("alpha = P / D^2")
     ax.set_ylabel("test error")
     ax.set_title(f"(b) double descent ({ds.sizes['seed']} seeds)")
-    ax.legend(frameon=False, fontsize=6)
-    fig.tight_layout()
+    # panel (b)'s legend below the figure: the data and the theory fill the panel
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=6, ncol=4,
+               loc="lower center", bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0.0, 0.09, 1.0, 1.0))
     return st.save(fig, out, pdf)
 

@@ -1,11 +1,13 @@
 """Fig. S5: spectral density of the Hessian (log10 eigenvalues) for a few P (a), and the
 fraction of zero modes over (D, P) (b; the paper's inset, drawn as a panel so it hides no
-data; stars: the cases of panel a)."""
+data; stars: the cases of panel a; dashed: the closed form
+((D+1) + max(0, D(D+1) - P)) / (D+1)^2 of :func:`sgphys.theory.zero_mode_fraction`)."""
 
 import json
 
 import numpy as np
 
+from ..theory import zero_mode_fraction
 from . import _style as st
 
 
@@ -28,7 +30,9 @@ def plot(ds, out, reference=False, pdf=False):
     ref = st.load_reference("figS5/zero-ratio.npy") if reference else None
     for j, D in enumerate(ds.D.values):
         z = st.mean_sd_count(ds.zero_mode_fraction.sel(D=D))[0]
-        ins.plot(ds.P, z, color=f"C{j % 10}", lw=0.8, label=f"D={D}")
+        ins.plot(ds.P, z, color=f"C{j % 10}", lw=0, marker="o", ms=2, label=f"D={D}")
+        Pf = np.arange(int(ds.P.min()), int(ds.P.max()) + 1)
+        ins.plot(Pf, zero_mode_fraction(int(D), Pf), color=f"C{j % 10}", lw=0.8, ls="--")
         if D == D_main:
             for i, P in enumerate(Ps):
                 ins.plot([P], [z[list(ds.P.values).index(P)]], "*", color=f"C{i}", ms=7,
@@ -38,6 +42,7 @@ def plot(ds, out, reference=False, pdf=False):
         rP = np.linspace(25, 2000, 80, dtype=int)
         for j, D in enumerate(rD):
             ins.plot(rP, ref[j], ":", color="0.3", lw=0.6, label="paper" if j == 0 else None)
+    ins.plot([], [], color="0.3", lw=0.8, ls="--", label="closed form")  # legend entry
     ins.set_xlabel("task diversity P")
     ins.set_ylabel("zero-mode fraction of (D+1)^2 weights")
     ins.set_title("(b) zero modes (paper: Fig. S5 inset)")

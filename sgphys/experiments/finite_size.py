@@ -1,0 +1,398 @@
+"""Fig. T1: finite-size approach of the exact test error to the asymptotic theory.
+
+The exact (ridge) solution's test error at ``N = round(alpha D)``, ``P = round(tau D^2)``
+and sgphys weight decay ``lam = lambda / D`` is computed for growing ``D`` at fixed
+``(alpha, tau, lambda)`` and extrapolated linearly in ``1/D`` to ``D = inf`` (least squares
+over the seed means, :func:`extrapolate`), where it should
+meet the asymptotic learning curve ``icl_error(alpha, tau, lam=lambda)`` of Lu, Letey,
+Zavatone-Veth, Maiti & Pehlevan (PNAS 2025; :mod:`sgphys.theory`, whose
+:func:`~sgphys.theory.theory_params` derives ``lambda = D lam``).
+
+- Swept: ``point`` (index into the parameter ``alpha_tau``, a list of ``[alpha, tau]``
+  pairs), ``D``, ``seed``. Extra dims: ``lam_theory`` (the theory's ridge lambda, the same
+  at every D; sgphys's ``lam = lam_theory / D``) and ``solver``. Every ``lam_theory`` of a
+  point is solved on the same training set (one coupling matrix Q per point), so the
+  ridge comparison is paired and Q, the dominant cost, is built once.
+- Training sets come from the statistics sampler (:func:`sgphys.sample_tasks` with
+  ``method="statistics"``, same distribution as drawing every token); Q and h are
+  accumulated block by block, so the ``P x D(D+1)`` feature matrix is never held (it
+  would be 1.3 GB at D = 80, tau = 4).
+- The test error is the expectation over fresh tasks and prompts in closed form,
+  :func:`population_test_error` (no test-set noise; checked against Monte Carlo in
+  tests/test_finite_size.py).
+- ``iterative_max_D``: solvers other than ``exact`` run only up to this D (TAP costs about
+  20 s a solve at D = 80); above it their fields are stored with reason
+  ``"skipped: D > iterative_max_D"``. Where TAP converges its means are the exact ones.
+
+Stored over (point, D, seed, lam_theory, solver): the solver fields of
+:func:`~sgphys.experiments._common.run_solvers` and ``test_error``. Added by
+:func:`finalize`: coordinates ``alpha``, ``tau`` (point), ``N``, ``P`` (point, D), ``lam``
+(D, lam_theory); ``theory_error`` (point, lam_theory) at the nominal variables;
+``theory_error_D`` (point, D, lam_theory) at the mapped variables of each D
+(:func:`~sgphys.theory.theory_params`); ``exact_error_mean``, ``exact_error_sem``,
+``exact_error_n`` (point, D, lam_theory), the seed statistics of the exact error; and the
+extrapolation ``extrapolated_error``, ``extrapolated_error_se``, ``extrapolation_slope``,
+``extrapolation_weighted``, ``relative_deviation`` (point, lam_theory).
+
+Presets. Quick: D = 10, 15, 20, 8 seeds, TAP up to D = 15, about 3 s on one core; at these
+sizes the ridgeless lines land 5-20% below the theory at (2, 2) and (2, 0.5) (the error
+is curved in 1/D near the interpolation threshold P = D(D+1)), within a few percent
+elsewhere. Paper: D = 10, 20, 40, 80, 4 seeds, TAP up to D = 40, about 10 min serial and
+5-6 min with ``workers=2`` on the 2-core development machine (peak memory about 2.2 GB a
+worker, at D = 80). D = 80 dominates: about 110-130 s a seed for the four points, i.e.
+building Q (P = 3200..25600 sequences of 6480 features, about 55 s) and eight exact solves
+(Cholesky plus the marginal variances of 6480 spins, about 7 s each). With D = 10..80 the
+extrapolation meets the theory within 3% at all eight (point, lambda)
+(benchmarks/finite_size.py).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .._validate import _short, check_array, check_nonnegative, check_positive_int
+from ..spin import SpinModel
+from ..tasks import sample_tasks
+from ..theory import icl_error, theory_params
+from ._base import Experiment, Var
+from ._common import run_solvers, solver_coord, solver_vars
+
+__all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "population_test_error",
+           "problem_size"]
+
+#: reason stored for solvers skipped above ``iterative_max_D``
+SKIPPED = "skipped: D > iterative_max_D"
+#: fewest seeds per mean for the extrapolation to weight the means by 1/sem^2 (a sem from
+#: 2-3 seeds can be near zero by chance and would take the whole fit)
+MIN_SEEDS_WEIGHTED = 4
+
+QUICK = {"alpha_tau": [[2.0, 2.0], [5.0, 3.0], [1.0, 4.0], [2.0, 0.5]], "point": [0, 1, 2, 3],
+         "D": [10, 15, 20], "lam_theory": [1e-6, 1.0], "noise": 0.0, "seeds": 8,
+         "beta": 100.0, "damping": "auto", "solvers": ["exact", "tap"],
+         "iterative_max_D": 15, "seed": 0}
+PAPER = {**QUICK, "D": [10, 20, 40, 80], "seeds": 4, "iterative_max_D": 40}
+
+
+# -- closed forms -------------------------------------------------------------------------
+
+def population_test_error(W, N, noise=0.0) -> float:
+    """Expected test error ``E (y_q - yhat)^2`` of merged weights over fresh sequences.
+
+    For SPEC 1's data with ``sigma_x = sigma_w = 1`` (tokens ``x ~ N(0, I_D)``, tasks
+    ``w ~ N(0, I_D)``, labels ``y = w.x/sqrt(D) + noise eps``) the prediction is
+    ``yhat = u^T W11 x_q + v W21 x_q`` with ``u = (1/N) sum_n y_n x_n`` and
+    ``v = (1/N) sum_n y_n^2``. Averaging over ``x_q`` first, then using
+    ``E[u | w] = w/sqrt(D)``, rotation invariance (``E[u u^T] = c_u I``) and the sign
+    symmetry ``(w, eps) -> -(w, eps)`` (which flips u and keeps v, so ``E[u v] = 0`` and
+    ``E[v w] = 0``)::
+
+        E = 1 + rho - 2 tr(W11)/D + c_u |W11|_F^2 + c_v |W21|^2
+        c_u = (1 + rho + 2/D)/N + (N - 1)/(N D)
+        c_v = (1 + 2/N) ((1 + rho)^2 + 2/D)
+
+    with ``rho = noise**2``. It is the mean of :func:`sgphys.test_error` over infinitely
+    many test sequences, and gives ``(D+1)/(N+D+1)`` at the population optimum
+    ``W11 = N/(N+D+1) I``, ``W21 = 0``.
+
+    Parameters
+    ----------
+    W : array_like, shape (D+1, D+1)
+        Merged weights (the last column is not a parameter and is ignored).
+    N : int >= 1
+        Prompt length.
+    noise : float >= 0, default 0
+        Label-noise standard deviation.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Naming ``W``, ``N`` or ``noise`` for a bad value.
+    """
+    W = check_array("W", W, ndim=2)
+    if W.shape[0] != W.shape[1] or W.shape[0] < 2:
+        raise ValueError(f"W must be square (D+1, D+1) with D >= 1, got shape {W.shape}")
+    N = check_positive_int("N", N)
+    rho = check_nonnegative("noise", noise) ** 2
+    D = W.shape[0] - 1
+    W11, W21 = W[:D, :D], W[D, :D]
+    c_u = (1.0 + rho + 2.0 / D) / N + (N - 1.0) / (N * D)
+    c_v = (1.0 + 2.0 / N) * ((1.0 + rho) ** 2 + 2.0 / D)
+    return float(1.0 + rho - 2.0 * np.trace(W11) / D + c_u * np.sum(W11 * W11)
+                 + c_v * np.sum(W21 * W21))
+
+
+def problem_size(alpha, tau, D):
+    """``(N, P) = (round(alpha D), round(tau D^2))``, halves rounded up.
+
+    Raises
+    ------
+    ValueError
+        Naming ``alpha_tau`` if N or P would be below 1.
+    """
+    N = int(math.floor(alpha * D + 0.5))
+    P = int(math.floor(tau * D * D + 0.5))
+    if N < 1 or P < 1:
+        raise ValueError(f"alpha_tau: (alpha, tau) = ({alpha!r}, {tau!r}) at D={D} gives "
+                         f"N={N}, P={P}; both must be >= 1")
+    return N, P
+
+
+def extrapolate(inv_D, means, sems, counts=None):
+    """Weighted least-squares line ``mean = a + b / D`` and the standard error of ``a``.
+
+    Weights ``1/sem^2`` (each mean's seed scatter): ``a = sum_D c_D mean_D`` with ``c`` the
+    intercept row of ``(X^T S^-2 X)^-1 X^T S^-2``, ``X = [1, 1/D]``, ``S = diag(sem)``, and
+    ``se(a) = sqrt(sum_D c_D^2 sem_D^2) = sqrt([(X^T S^-2 X)^-1]_00)``, the seed scatter
+    propagated through the fit. It does not include the systematic error of the linear
+    model (curvature in 1/D, about 1-2% of the error at D = 10..80, see the paper preset).
+    Weights need reliable sems: when a used mean has fewer than :data:`MIN_SEEDS_WEIGHTED`
+    seeds (``counts``) or a NaN or zero sem, the fit is unweighted (``c`` the intercept row
+    of the pseudo-inverse of X) and se is still ``sqrt(sum_D c_D^2 sem_D^2)`` (NaN if a
+    sem is NaN).
+
+    Parameters
+    ----------
+    inv_D : array_like, shape (k,)
+        ``1/D`` of the fitted sizes (NaN means are dropped with their D).
+    means, sems : array_like, shape (k,)
+        Seed means and their standard errors.
+    counts : array_like of int, shape (k,), optional
+        Seeds behind each mean (default: enough for weighting).
+
+    Returns
+    -------
+    (intercept, se, slope, weighted) : tuple
+        Floats (NaN if fewer than two distinct D have a finite mean) and whether the fit
+        was weighted.
+    """
+    x = np.asarray(inv_D, dtype=float)
+    y = np.asarray(means, dtype=float)
+    s = np.asarray(sems, dtype=float)
+    n = (np.full(x.shape, MIN_SEEDS_WEIGHTED) if counts is None
+         else np.asarray(counts, dtype=float))
+    ok = np.isfinite(y)
+    x, y, s, n = x[ok], y[ok], s[ok], n[ok]
+    if np.unique(x).size < 2:
+        return math.nan, math.nan, math.nan, False
+    weighted = bool(np.all(n >= MIN_SEEDS_WEIGHTED) and np.all(np.isfinite(s))
+                    and np.all(s > 0))
+    w = 1.0 / s if weighted else np.ones_like(x)
+    X = np.column_stack([np.ones_like(x), x])
+    coef = np.linalg.pinv(X * w[:, None]) * w[None, :]  # rows: intercept, slope weights
+    a, b = coef @ y
+    se = math.sqrt(float(np.sum(coef[0] ** 2 * s ** 2)))
+    return float(a), se, float(b), weighted
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+def _real(name, value, positive):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must hold finite real numbers, got {_short(value)}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must hold {'positive' if positive else 'non-negative'} "
+                         f"numbers, got {_short(value)}")
+    return float(value)
+
+
+def _alpha_tau(params):
+    pairs = params["alpha_tau"]
+    if not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ValueError(f"alpha_tau must be a non-empty list of [alpha, tau] pairs, "
+                         f"got {_short(pairs)}")
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"alpha_tau must be a list of [alpha, tau] pairs, got "
+                             f"{_short(pair)} in {_short(pairs)}")
+        out.append((_real("alpha_tau", pair[0], True), _real("alpha_tau", pair[1], True)))
+    expected = list(range(len(out)))
+    if list(params["point"]) != expected:
+        raise ValueError(f"point must index alpha_tau: expected {expected} for "
+                         f"{len(out)} pairs, got {_short(params['point'])}")
+    return out
+
+
+def _lams(params):
+    value = params["lam_theory"]
+    lams = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    if not lams:
+        raise ValueError("lam_theory must list at least one value")
+    lams = [_real("lam_theory", v, False) for v in lams]
+    if len(set(lams)) != len(lams):
+        raise ValueError(f"lam_theory has repeated values: {_short(value)}")
+    return lams
+
+
+def _check(params):
+    """Validated (alpha_tau pairs, lam_theory list, noise, iterative_max_D)."""
+    pairs = _alpha_tau(params)
+    lams = _lams(params)
+    noise = check_nonnegative("noise", params["noise"])
+    max_D = params["iterative_max_D"]
+    if max_D is not None:
+        max_D = check_positive_int("iterative_max_D", max_D)
+    for alpha, tau in pairs:
+        for D in params["D"]:
+            problem_size(alpha, tau, D)
+    return pairs, lams, noise, max_D
+
+
+# -- the sweep ----------------------------------------------------------------------------
+
+def _moments(tasks):
+    """``Q = H^T H / P`` (exactly symmetric), ``h = H^T y / P``, ``<y^2>``, accumulated one
+    block of features at a time (the feature matrix is never stacked)."""
+    n = tasks.n_spins
+    Q = np.zeros((n, n))
+    h = np.zeros(n)
+    yy = 0.0
+    for Hb, yb in tasks.iter_feature_blocks():
+        Q += Hb.T @ Hb
+        h += Hb.T @ yb
+        yy += float(yb @ yb)
+    Q *= 1.0 / tasks.P
+    Q = 0.5 * (Q + Q.T)
+    h *= 1.0 / tasks.P
+    return Q, h, yy / tasks.P
+
+
+#: per-solver fields of a point: (value for a skipped solver, dtype)
+_FILL = {"converged": (0, np.int64), "n_iter": (0, np.int64), "residual": (np.nan, float),
+         "reason": (SKIPPED, object), "contrast_ratio": (np.nan, float),
+         "contrast_ratio_w11": (np.nan, float), "test_error": (np.nan, float)}
+
+
+def point(params, values, streams):
+    """One (alpha, tau) point at one D and seed: every lam_theory on one training set."""
+    pairs, lams, noise, max_D = _check(params)
+    D = int(values["D"])
+    alpha, tau = pairs[int(values["point"])]
+    N, P = problem_size(alpha, tau, D)
+    tasks = sample_tasks(D, N, P, seed=streams["train"], noise=noise, method="statistics")
+    Q, h, y2 = _moments(tasks)
+    solvers = list(params["solvers"])
+    active = [s for s in solvers if s == "exact" or max_D is None or D <= max_D]
+    run_params = {**params, "solvers": active}
+    out = {key: np.full((len(lams), len(solvers)), fill, dtype=dtype)
+           for key, (fill, dtype) in _FILL.items()}
+    for a, lam_theory in enumerate(lams):
+        model = SpinModel(D, lam_theory / D, h, Q, y_sq_mean=y2)
+        r = run_solvers(model, run_params, weights=True)
+        for j, name in enumerate(active):
+            col = solvers.index(name)
+            for key in ("converged", "n_iter", "residual", "reason", "contrast_ratio",
+                        "contrast_ratio_w11"):
+                out[key][a, col] = r[key][j]
+            W = r["mean"][j]
+            if np.all(np.isfinite(W)):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    out["test_error"][a, col] = population_test_error(W, N, noise)
+        del model
+    out["reason"] = out["reason"].astype(str)
+    return out
+
+
+def variables(params):
+    v = {name: Var(("lam_theory",) + var.dims, var.long_name, var.units, var.kind)
+         for name, var in solver_vars().items()}
+    v["test_error"] = Var(("lam_theory", "solver"),
+                          "expected test error E (y_q - yhat)^2 over fresh tasks and prompts "
+                          "of the solver's mean weights (closed form, population_test_error)")
+    return v
+
+
+def coords(params):
+    _check(params)
+    return {**solver_coord(params),
+            "lam_theory": (_lams(params),
+                           "ridge lambda of the asymptotic theory (sgphys lam = lambda / D)",
+                           "1")}
+
+
+def _attrs(long_name, units="1"):
+    return {"long_name": long_name, "units": units}
+
+
+def finalize(ds, params):
+    pairs, lams, noise, _ = _check(params)
+    Ds = [int(d) for d in ds.D.values]
+    alpha = np.array([p[0] for p in pairs])
+    tau = np.array([p[1] for p in pairs])
+    lam_t = np.asarray(lams)
+    sizes = np.array([[problem_size(a, t, D) for D in Ds] for a, t in pairs])  # (pt, D, 2)
+    ds = ds.assign_coords(
+        alpha=("point", alpha, _attrs("context length per dimension alpha = N / D")),
+        tau=("point", tau, _attrs("prompts per squared dimension tau = P / D^2")),
+        N=(("point", "D"), sizes[..., 0], _attrs("prompt length N = round(alpha D)")),
+        P=(("point", "D"), sizes[..., 1], _attrs("training sequences P = round(tau D^2)")),
+        lam=(("D", "lam_theory"), lam_t[None, :] / np.asarray(Ds, float)[:, None],
+             _attrs("sgphys weight decay lam = lam_theory / D")))
+    ds["point"].attrs.update(_attrs("index of the (alpha, tau) pair in alpha_tau"))
+    rho = noise ** 2
+    ds["theory_error"] = (("point", "lam_theory"),
+                          icl_error(alpha[:, None], tau[:, None], rho=rho, lam=lam_t[None, :]),
+                          _attrs("asymptotic test error icl_error(alpha, tau, kappa=inf, "
+                                 "rho=noise^2, lam=lam_theory) (Lu et al. PNAS 2025)"))
+    mapped = np.empty((len(pairs), len(Ds), len(lams), 4))  # alpha, tau, rho, lambda at D
+    for i in range(len(pairs)):
+        for d, D in enumerate(Ds):
+            for a, lt in enumerate(lams):
+                al, ta, _, r, lth = theory_params(D, int(sizes[i, d, 0]), int(sizes[i, d, 1]),
+                                                  lam=lt / D, noise=noise)
+                mapped[i, d, a] = (al, ta, r, lth)
+    ds["theory_error_D"] = (("point", "D", "lam_theory"),
+                            icl_error(mapped[..., 0], mapped[..., 1], rho=mapped[..., 2],
+                                      lam=mapped[..., 3]),
+                            _attrs("asymptotic test error at this D's mapped variables "
+                                   "theory_params(D, N, P, lam, noise)"))
+    dims = ("point", "D", "lam_theory")
+    exact = ds.sel(solver="exact").transpose(*dims, "seed")
+    vals = np.where(exact.converged.values == 1, exact.test_error.values, np.nan)
+    n = np.sum(np.isfinite(vals), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(vals, axis=-1) / np.where(n > 0, n, np.nan)
+        sd = np.sqrt(np.nansum((vals - mean[..., None]) ** 2, axis=-1)
+                     / np.where(n > 1, n - 1, np.nan))
+        sem = sd / np.sqrt(n)
+    ds["exact_error_mean"] = (dims, mean, _attrs("seed mean of the exact solver's test_error"))
+    ds["exact_error_sem"] = (dims, sem, _attrs("standard error of exact_error_mean "
+                                               "(seed standard deviation / sqrt(n))"))
+    ds["exact_error_n"] = (dims, n.astype(np.int64),
+                           _attrs("number of seeds in exact_error_mean"))
+    inv_D = 1.0 / np.asarray(Ds, float)
+    fit = np.full((len(pairs), len(lams), 4), np.nan)
+    for i in range(len(pairs)):
+        for a in range(len(lams)):
+            fit[i, a] = extrapolate(inv_D, mean[i, :, a], sem[i, :, a], n[i, :, a])
+    fdims = ("point", "lam_theory")
+    ds["extrapolated_error"] = (fdims, fit[..., 0], _attrs(
+        "least-squares line in 1/D through exact_error_mean over all D (weights "
+        "1/exact_error_sem^2 if extrapolation_weighted), at 1/D = 0"))
+    ds["extrapolation_weighted"] = (fdims, fit[..., 3].astype(np.int64), _attrs(
+        f"1 if the fit weighted the means by 1/sem^2 (every mean from >= "
+        f"{MIN_SEEDS_WEIGHTED} seeds), 0 if unweighted"))
+    ds["extrapolated_error_se"] = (fdims, fit[..., 1], _attrs(
+        "standard error of extrapolated_error from the seed scatter of the means "
+        "(excludes curvature in 1/D)"))
+    ds["extrapolation_slope"] = (fdims, fit[..., 2], _attrs(
+        "slope of that least-squares line: d exact_error_mean / d(1/D)"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = fit[..., 0] / ds["theory_error"].values - 1.0
+    ds["relative_deviation"] = (fdims, rel, _attrs(
+        "extrapolated_error / theory_error - 1"))
+    return ds
+
+
+EXPERIMENT = Experiment(
+    name="finite_size", title="Finite-size approach of the exact test error to the "
+    "asymptotic theory (Fig. T1)", figure="Fig. T1",
+    presets={"quick": QUICK, "paper": PAPER}, sweep=("point", "D"), point=point,
+    variables=variables, coords=coords, finalize=finalize)
