@@ -89,14 +89,14 @@ def rbp_sweep_times(model, beta):
     off = R.pair_offsets(n)
     chunks = sgphys.solvers.rbp_chunks(n)
     work = (R.chunk_bounds(n, chunks), np.empty((chunks, n)), np.empty((chunks, n)),
-            np.empty((chunks, 7)))
+            np.empty((chunks, R.N_STATS)))
     T, S, Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(8))
-    stats = np.empty(7)
+    stats = np.empty(R.N_STATS)
     R.node_sums(J, off, *msgs, T, S)
     times = []
     for parallel in (False, True):
         def sweep():
-            R.rbp_sweep(J, h, lam_k, beta, off, *msgs, T, S, Tn, Sn, A, B, 0.5, um, uv,
+            R.rbp_sweep(J, h, lam_k, beta, off, *msgs, T, S, Tn, Sn, A, B, 0.5, 0.5, um, uv,
                         stats, *work, parallel)
         sweep()
         assert stats[0] > 0  # a real sweep, not the early return of a nonpositive state

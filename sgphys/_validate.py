@@ -1,13 +1,20 @@
 """Input validation shared by every public function.
 
 Every check raises ``ValueError`` whose message names the parameter and the offending
-value, as SPEC section 8 requires. Nothing here imports more than NumPy.
+value, as SPEC section 8 requires (wrong types included: a complex, boolean, string or
+object array where real numbers are meant is a ValueError too). Nothing here imports more
+than NumPy.
+
+Integer parameters are bounded by :data:`MAX_INT` (so they fit the numba kernels' int64);
+allocations larger than :func:`memory_limit` are refused by :func:`check_memory` before
+they are attempted.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -20,9 +27,21 @@ __all__ = [
     "check_choice",
     "check_damping",
     "check_array",
+    "check_bool",
+    "check_memory",
+    "memory_limit",
     "as_seed_sequence",
     "as_generator",
+    "MAX_INT",
+    "MAX_MEMORY",
 ]
+
+#: largest integer parameter accepted (iteration counts, sizes): int64 kernels need < 2**63
+MAX_INT = 2 ** 62
+
+#: allocation limit in bytes for :func:`check_memory`; None: the environment variable
+#: ``SGPHYS_MAX_MEMORY`` (bytes) if set, else the memory the machine has available
+MAX_MEMORY: int | None = None
 
 
 def _short(value) -> str:
@@ -30,24 +49,45 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _is_int(value) -> bool:
+    return (not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral))
+
+
 def check_positive_int(name: str, value) -> int:
-    """Return ``value`` as ``int`` if it is an integer >= 1, else raise ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {_short(value)}")
+    """Return ``value`` as ``int`` if it is an integer in [1, MAX_INT], else raise ValueError
+    (floats such as 2.0 and booleans are not integers here)."""
+    if not _is_int(value) or not 1 <= value <= MAX_INT:
+        raise ValueError(f"{name} must be a positive integer (at most 2**62), "
+                         f"got {_short(value)}")
     return int(value)
 
 
 def check_nonnegative_int(name: str, value) -> int:
-    """Return ``value`` as ``int`` if it is an integer >= 0, else raise ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {_short(value)}")
+    """Return ``value`` as ``int`` if it is an integer in [0, MAX_INT], else raise ValueError."""
+    if not _is_int(value) or not 0 <= value <= MAX_INT:
+        raise ValueError(f"{name} must be a non-negative integer (at most 2**62), "
+                         f"got {_short(value)}")
     return int(value)
 
 
+def check_bool(name: str, value, allow_none: bool = False):
+    """Return ``value`` as ``bool`` (or None if ``allow_none``) if it is a bool, else raise
+    ValueError: truthy strings such as ``"no"`` are not booleans."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        kind = "None or a bool" if allow_none else "a bool"
+        raise ValueError(f"{name} must be {kind}, got {_short(value)}")
+    return bool(value)
+
+
 def _as_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {_short(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {_short(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
@@ -99,6 +139,12 @@ def check_damping(value):
 def check_array(name: str, value, ndim: int | None = None, shape=None) -> np.ndarray:
     """Return ``value`` as a C-contiguous float64 array after checking it.
 
+    Only integer and floating dtypes are real arrays here: complex (the imaginary part
+    would be dropped), boolean, string and object arrays, None and ragged lists raise
+    ValueError naming ``name``, as do NaN and inf (also from overflow in the conversion,
+    e.g. of a longdouble) and the wrong number of dimensions or shape. The result is a
+    new array only when a conversion or a contiguous copy is needed.
+
     Parameters
     ----------
     name : str
@@ -111,9 +157,14 @@ def check_array(name: str, value, ndim: int | None = None, shape=None) -> np.nda
         Required shape; ``None`` entries match any length.
     """
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{name} must be a real array, got {_short(value)}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a real (integer or floating) array, got dtype "
+                         f"{arr.dtype} ({_short(value)})")
+    with np.errstate(over="ignore"):
+        arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d arrays 0-d
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if shape is not None:
@@ -124,7 +175,53 @@ def check_array(name: str, value, ndim: int | None = None, shape=None) -> np.nda
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
-    return np.ascontiguousarray(arr)
+    return arr
+
+
+def _system_available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_limit() -> int | None:
+    """Bytes :func:`check_memory` allows: :data:`MAX_MEMORY` if set, else the environment
+    variable ``SGPHYS_MAX_MEMORY`` (bytes), else the memory available now (``MemAvailable``
+    of /proc/meminfo, else ``os.sysconf``); None when none of these is known."""
+    if MAX_MEMORY is not None:
+        return int(MAX_MEMORY)
+    env = os.environ.get("SGPHYS_MAX_MEMORY")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            raise ValueError(f"SGPHYS_MAX_MEMORY must be a number of bytes, got {env!r}") from None
+    return _system_available_memory()
+
+
+def _bytes(n) -> str:
+    for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def check_memory(name: str, value, nbytes, what: str = "this") -> None:
+    """Raise ValueError naming ``name=value`` if allocating ``nbytes`` (an estimate of what
+    ``what`` needs) would exceed :func:`memory_limit`; call it before allocating."""
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(f"{name}={_short(value)}: {what} needs about {_bytes(nbytes)}, more "
+                         f"than the {_bytes(limit)} of memory available (limit: "
+                         "sgphys._validate.MAX_MEMORY or SGPHYS_MAX_MEMORY, in bytes)")
 
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:
@@ -137,7 +234,7 @@ def as_seed_sequence(seed) -> np.random.SeedSequence:
         return seed
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if not _is_int(seed) or seed < 0:
         raise ValueError(
             f"seed must be a non-negative integer, SeedSequence or Generator, got {_short(seed)}"
         )

@@ -29,10 +29,11 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_array
+from ._validate import _short, check_array
 from .tasks import label_weighted_sum
 
-__all__ = ["predict_merged", "ARCHITECTURES", "Architecture", "prepare", "forward"]
+__all__ = ["predict_merged", "ARCHITECTURES", "Architecture", "prepare", "forward",
+           "check_params"]
 
 
 def predict_merged(W, Z) -> np.ndarray:
@@ -51,10 +52,16 @@ def predict_merged(W, Z) -> np.ndarray:
     """
     Z = check_array("Z", Z, ndim=3)
     P, Dp1, Np1 = Z.shape
+    if Dp1 < 2 or Np1 < 2:
+        raise ValueError(f"Z must have shape (P, D+1, N+1) with D, N >= 1, got {Z.shape}")
     W = check_array("W", W, shape=(Dp1, Dp1))
     N = Np1 - 1
-    r = label_weighted_sum(Z)  # row D of Z Z^T without the query column
-    return np.einsum("pi,pi->p", r @ W, Z[:, :, N]) / N
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = label_weighted_sum(Z)  # row D of Z Z^T without the query column
+        out = np.einsum("pi,pi->p", r @ W, Z[:, :, N]) / N
+    if not np.all(np.isfinite(out)):
+        raise ValueError("W, Z: the predictions overflow (non-finite); W or Z is too large")
+    return out
 
 
 @dataclass
@@ -95,7 +102,7 @@ class Batch:
 
 
 def prepare(Z) -> Batch:
-    Z = np.ascontiguousarray(Z, dtype=np.float64)
+    Z = check_array("Z", Z, ndim=3)
     return Batch(Z, np.ascontiguousarray(Z[:, :, -1]))
 
 
@@ -338,9 +345,74 @@ ARCHITECTURES = {
 }
 
 
-def forward(params, Z, arch) -> np.ndarray:
-    """Predictions ``(B,)`` of architecture ``arch`` with parameters ``params``."""
+def _hyperparameters(arch, params):
+    """heads, d_k, hidden as the shapes of ``params`` (checked arrays) imply."""
+    def lead(key, ndim):
+        v = params.get(key)
+        return int(v.shape[0]) if v is not None and v.ndim == ndim and v.shape[0] >= 1 else None
+    return {"heads": lead("W_V", 3) if arch == "mhla" else None,
+            "d_k": lead("W_K", 2) if arch in ("sa", "tf") else None,
+            "hidden": lead("W1", 2) if arch == "tf" else None}
+
+
+def check_params(name, params, arch, D, scheme=None, **hp) -> dict:
+    """``params`` as a dict of new C-contiguous float64 arrays after checking that it has
+    exactly the parameters of architecture ``arch`` (for ``sla`` those of ``scheme``, either
+    when None) at token dimension ``D``, with the shapes ``ARCHITECTURES[arch].init`` gives.
+
+    The free sizes (``heads`` of mhla, ``d_k`` of sa and tf, ``hidden`` of tf) are read from
+    the arrays; a value in ``hp`` that is not None must agree. Raises ValueError naming
+    ``name`` (or ``name[key]``), the expected keys or shapes and what was given.
+    """
     if arch not in ARCHITECTURES:
-        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {arch!r}")
+        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {_short(arch)}")
+    if not isinstance(params, dict):
+        raise ValueError(f"{name} must be a dict of parameter arrays, got {_short(params)}")
+    spec = ARCHITECTURES[arch]
+    if arch == "sla":
+        schemes = ("merged", "separated") if scheme is None else (scheme,)
+        key_sets = {sc: sorted(spec.init(1, np.random.default_rng(0), scheme=sc))
+                    for sc in schemes}
+        scheme = next((sc for sc, keys in key_sets.items() if sorted(params) == keys), None)
+        if scheme is None:
+            want = " or ".join(str(k) for k in key_sets.values())
+            raise ValueError(f"{name} must have the keys {want} for arch='sla', got "
+                             f"{_short(sorted(map(str, params)))}")
+    out = {}
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise ValueError(f"{name} keys must be parameter names, got {_short(key)}")
+        out[key] = check_array(f"{name}[{key!r}]", value).copy()
+    inferred = _hyperparameters(arch, out)
+    for k, v in hp.items():
+        if v is not None and inferred.get(k) is not None and v != inferred[k]:
+            raise ValueError(f"{k}={v!r} disagrees with {name}, whose shapes give {k}="
+                             f"{inferred[k]}")
+    expected = spec.init(D, np.random.default_rng(0), scheme=scheme or "merged",
+                         **{k: (v if v is not None else 1 if k == "heads" else None)
+                            for k, v in inferred.items()})
+    if sorted(out) != sorted(expected):
+        raise ValueError(f"{name} must have the keys {sorted(expected)} for arch={arch!r}, "
+                         f"got {_short(sorted(out))}")
+    for key, ref in expected.items():
+        if out[key].shape != ref.shape:
+            raise ValueError(f"{name}[{key!r}] must have shape {ref.shape} (arch={arch!r}, "
+                             f"D={D}), got {out[key].shape}")
+    return out
+
+
+def forward(params, Z, arch) -> np.ndarray:
+    """Predictions ``(B,)`` of architecture ``arch`` with parameters ``params`` (checked by
+    :func:`check_params`)."""
+    if not isinstance(arch, str) or arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {sorted(ARCHITECTURES)}, got {_short(arch)}")
     Z = check_array("Z", Z, ndim=3)
-    return ARCHITECTURES[arch].forward(params, prepare(Z))
+    if Z.shape[1] < 2 or Z.shape[2] < 2:
+        raise ValueError(f"Z must have shape (P, D+1, N+1) with D, N >= 1, got {Z.shape}")
+    params = check_params("params", params, arch, Z.shape[1] - 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ARCHITECTURES[arch].forward(params, prepare(Z))
+    if not np.all(np.isfinite(out)):
+        raise ValueError("params: the predictions overflow (non-finite values); the "
+                         "parameters or Z are too large")
+    return out

@@ -41,7 +41,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_positive
+from ._validate import check_bool, check_positive
 from .tasks import Tasks
 
 __all__ = ["CHUNK_ENTRIES", "SVD_RTOL", "TIE_RTOL", "dmmse_predict", "mean_squared_error",
@@ -68,7 +68,11 @@ def _short(value) -> str:
 def _real_array(name: str, value) -> np.ndarray:
     """``value`` as a float64 array; ValueError for non-real dtypes (complex, bool, str,
     object) or NaN/inf, naming ``name``."""
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting and the like
+        raise ValueError(f"{name} must be a real (integer or floating) array, "
+                         f"got {_short(value)}") from None
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a real (integer or floating) array, "
                          f"got dtype {arr.dtype} ({_short(value)})")
@@ -82,7 +86,10 @@ def _real_array(name: str, value) -> np.ndarray:
 def _real_scalar(name: str, value) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {_short(value)}")  # noqa: TRY004
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {_short(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
@@ -195,10 +202,16 @@ def ridge_predict(prompts, noise=None, sigma_w=None, sigma_x=None, return_var: b
     noise = _check_noise(0.0 if noise is None else noise)
     sigma_w = check_positive("sigma_w", 1.0 if sigma_w is None else sigma_w)
     check_positive("sigma_x", 1.0 if sigma_x is None else sigma_x)
+    return_var = check_bool("return_var", return_var)
 
     P, Dp1, Np1 = Z.shape
     D, N = Dp1 - 1, Np1 - 1
-    r = (noise / sigma_w) ** 2
+    with np.errstate(over="ignore"):
+        r = float(np.float64(noise / sigma_w) ** 2)
+        squares = (D * r, float(np.float64(noise) ** 2), float(np.float64(sigma_w) ** 2))
+    if not all(math.isfinite(q) for q in squares):
+        raise ValueError(f"noise={noise!r}, sigma_w={sigma_w!r}: the ridge D (noise/sigma_w)^2 "
+                         "or a variance (noise^2, sigma_w^2) overflows")
     yhat = np.empty(P)
     var = np.empty(P) if return_var else None
     m = min(N, D)
@@ -217,6 +230,9 @@ def ridge_predict(prompts, noise=None, sigma_w=None, sigma_x=None, return_var: b
         if return_var:
             # predictive variance: noise^2 + sigma_w^2 * (leftover of x_q) / D
             var[sl] = noise ** 2 + out[1] * (sigma_w ** 2 / D)
+    if not (np.all(np.isfinite(yhat)) and (var is None or np.all(np.isfinite(var)))):
+        raise ValueError("prompts: the ridge prediction overflows (non-finite); the prompts "
+                         "are too large (or noise / sigma_w too extreme)")
     return (yhat, var) if return_var else yhat
 
 
@@ -337,6 +353,7 @@ def dmmse_predict(prompts, pool, noise=None, return_weights: bool = False):
         raise ValueError("noise is required (the label-noise level the posterior assumes), "
                          "got None")
     noise = _check_noise(noise)
+    return_weights = check_bool("return_weights", return_weights)
 
     K = pool.shape[0]
     scale = 1.0 / math.sqrt(D)
@@ -351,6 +368,9 @@ def dmmse_predict(prompts, pool, noise=None, return_weights: bool = False):
         res += y[:, None, :]  # y_n - pool_k . x_n / sqrt(D)
         sq = np.einsum("ckn,ckn->ck", res, res)  # (c, K)
         del res
+        if not np.all(np.isfinite(sq)):
+            raise ValueError("prompts, pool: the squared context residuals overflow "
+                             "(non-finite); the prompts or the pool are too large")
         best = sq.min(axis=1, keepdims=True)
         if noise > 0.0:
             # exponent -(sq - best) / (2 noise^2) <= 0, exactly 0 at the best task; divided
@@ -397,5 +417,10 @@ def mean_squared_error(predictions, targets) -> float:
     if y.shape != yhat.shape:
         raise ValueError(f"targets must have shape {yhat.shape} like predictions, "
                          f"got {y.shape}")
-    d = y - yhat
-    return float(d @ d) / d.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = y - yhat
+        value = float(d @ d) / d.shape[0]
+    if not np.isfinite(value):
+        raise ValueError("predictions, targets: the mean squared error overflows "
+                         "(non-finite); the values are too large")
+    return value

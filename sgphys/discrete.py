@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import (_short, as_seed_sequence, check_array, check_nonnegative_int,
-                        check_positive, check_positive_int)
+from ._validate import (_short, as_seed_sequence, check_array, check_memory,
+                        check_nonnegative_int, check_positive, check_positive_int)
 from .priors import Gaussian, Laplace, get_prior
-from .spin import check_model
+from .spin import _check_finite_value, check_model
 
 __all__ = ["solve_enumerate", "sample_gibbs", "GibbsResult", "ess_rhat", "MAX_STATES",
            "energy0"]
@@ -41,12 +41,15 @@ def _resolve_prior(model, prior, default):
 
 def energy0(model, s):
     """``E0(s) = (1/2) s^T Q s - h^T s`` (SPEC 3's energy without the ridge term)."""
+    model = check_model(model)
     s = check_array("s", s)
     if s.shape[-1:] != (model.n_spins,) or s.ndim > 2:
         raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
                          f"n_spins = {model.n_spins}, got {s.shape}")
     S = np.atleast_2d(s)
-    e = 0.5 * np.einsum("ij,ij->i", S @ model.Q, S) - S @ model.h
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = 0.5 * np.einsum("ij,ij->i", S @ model.Q, S) - S @ model.h
+    _check_finite_value("s", e)
     return float(e[0]) if s.ndim == 1 else e
 
 
@@ -148,6 +151,13 @@ def ess_rhat(trace):
     C, T, n = x.shape
     if C < 1 or T < 8:
         raise ValueError(f"trace needs at least 1 chain and 8 draws, got shape {x.shape}")
+    # ESS and R-hat are scale-free: a quantity of extreme magnitude is divided by its
+    # largest magnitude, so that the variances neither overflow nor underflow (others are
+    # left as they are, bit for bit)
+    scale = np.max(np.abs(x), axis=(0, 1))
+    extreme = (scale > 1e100) | ((scale > 0) & (scale < 1e-100))
+    if np.any(extreme):
+        x = x / np.where(extreme, scale, 1.0)
     N = T // 2
     xs = np.concatenate([x[:, :N], x[:, T - N:]], axis=0)  # (2C, N, n)
     m = xs.shape[0]
@@ -274,11 +284,7 @@ def _check_properness(model, prior):
 def _check_ladder(beta, betas):
     if betas is None:
         return np.array([beta]), 0
-    try:
-        ladder = np.asarray(betas, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"betas must be a 1-D array of inverse temperatures, got "
-                         f"{_short(betas)}") from None
+    ladder = check_array("betas", betas)
     if ladder.ndim != 1 or ladder.size < 1:
         raise ValueError(f"betas must be a non-empty 1-D array, got shape {ladder.shape}")
     if not (np.all(np.isfinite(ladder)) and np.all(ladder > 0)):
@@ -348,6 +354,10 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     n, C, R = model.n_spins, n_chains, ladder.size
     code, params = prior.kernel_args()
     ncol = 2 if code == 1 else 1
+    # states and proposals (C, R, n), one block of random numbers (at least C R n ncol),
+    # the accumulators and at least 8 recorded sweeps per chain
+    check_memory("n_chains", C, 8 * C * n * (R * (3 + ncol) + 12),
+                 f"{C} chains x {R} temperatures x {n} spins")
     gaussian = code == 0
     Q = np.ascontiguousarray(model.Q, dtype=np.float64)
     h = np.ascontiguousarray(model.h, dtype=np.float64)

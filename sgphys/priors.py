@@ -50,7 +50,10 @@ _CF_TERMS = 64
 def _real(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be a real number, got {_short(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {_short(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
@@ -163,7 +166,7 @@ class _Discrete(_Prior):
 
     def log_weight(self, s, beta=None):
         """``log pi(s)`` (normalised pmf; -inf off the support). ``beta`` is ignored."""
-        s = np.asarray(s, dtype=np.float64)
+        s = check_array("s", s)
         v, p = self.support(), self.weights()
         out = np.full(s.shape, -np.inf)
         for vk, pk in zip(v, p):
@@ -233,7 +236,7 @@ class Gaussian(_Prior):
 
     def penalty(self, s):
         """``lam s^2 / 2`` (so that ``log pi_beta = -beta penalty`` + const)."""
-        s = np.asarray(s, dtype=np.float64)
+        s = check_array("s", s)
         return 0.5 * self.lam * s * s
 
     def denoise(self, A, B, beta):
@@ -271,7 +274,7 @@ class Laplace(_Prior):
 
     def penalty(self, s):
         """``lam1 |s|``."""
-        return self.lam1 * np.abs(np.asarray(s, dtype=np.float64))
+        return self.lam1 * np.abs(check_array("s", s))
 
     def denoise(self, A, B, beta):
         """Mean and variance of ``exp(-beta lam1 |s| - A s^2/2 + B s)``; needs A > 0.

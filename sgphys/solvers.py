@@ -14,8 +14,8 @@ import numpy as np
 import scipy.linalg
 
 from ._summary import describe, summary
-from ._validate import (check_array, check_choice, check_damping, check_positive,
-                        check_positive_int)
+from ._validate import (check_array, check_bool, check_choice, check_damping, check_memory,
+                        check_positive, check_positive_int)
 from .kernels.reasons import BLOWUP, CONVERGED, MAX_ITER, REASONS
 from .spin import check_model, spins_to_weights
 
@@ -119,11 +119,20 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto") -> Marginals:
             raise ValueError("method='dual' needs the features H; this model has none")
         if model.lam <= 0:
             raise ValueError(f"lam must be > 0 for method='dual', got {model.lam!r}")
+        check_memory("model.P", model.P, 8 * (2 * model.P ** 2 + 2 * model.P * n),
+                     "the dual solve (P x P kernel and P x n_spins solves)")
         mean, diag_inv = _exact_dual(model)
     else:
+        check_memory("model.n_spins", n, 8 * 4 * n * n,
+                     "the Cholesky solve (precision, factor, inverse factor, identity)")
         mean, diag_inv = _exact_cholesky(model)
     residual = model.linear_residual(mean)
-    return Marginals(mean=mean, var=diag_inv / beta, converged=True, n_iter=0,
+    with np.errstate(over="ignore"):
+        var = diag_inv / beta
+    if not (np.all(np.isfinite(var)) and np.all(var > 0) and np.isfinite(residual)):
+        raise ValueError(f"beta={beta!r}: the variances [A^-1]_kk / beta are not finite and "
+                         f"positive (lam={model.lam!r}); use a larger beta or lam")
+    return Marginals(mean=mean, var=var, converged=True, n_iter=0,
                      residual=residual, reason="converged", solver="exact", D=model.D,
                      info={"method": method})
 
@@ -172,17 +181,32 @@ def _exact_dual(model):
 PARALLEL_MIN_SPINS = 400
 
 
-def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
+def _check_v0(v0, n, name="v0"):
+    """Initial variances: a new float64 array of shape (n,), finite and positive."""
+    v0 = check_array(name, v0, shape=(n,)).copy()
+    if not np.all(v0 > 0):
+        raise ValueError(f"{name} (initial variances) must be positive, got min "
+                         f"{float(np.min(v0))!r}")
+    return v0
+
+
+def _history_buffer(history, max_iter):
+    """The per-iteration residual buffer (empty unless ``history``), memory-checked."""
+    if not history:
+        return np.empty(0)
+    check_memory("max_iter", max_iter, 8 * max_iter, "history=True (one residual per iteration)")
+    return np.full(max_iter, np.nan)
+
+
+def _iter_args(model, beta, damping, tol, max_iter, criterion, init, history=False):
     model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     damping = check_damping(damping)
     tol = check_positive("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
     criterion = check_choice("criterion", criterion, ("strict", "paper"))
-    lam_k = model.lam_k
-    if not np.all(lam_k > 0):
-        raise ValueError(f"lam={model.lam!r}: some lam_k = lam + Q_kk are not positive, "
-                         "so the prior variance 1/(beta lam_k) is undefined; use lam > 0")
+    check_bool("history", history)
+    lam_k = _positive_lam_k(model)
     n = model.n_spins
     if init is None:
         m0, v0 = np.zeros(n), 1.0 / (beta * lam_k)
@@ -192,13 +216,26 @@ def _iter_args(model, beta, damping, tol, max_iter, criterion, init):
         except (TypeError, ValueError):
             raise ValueError("init must be a pair (m0, v0) of arrays of shape (n_spins,)") from None
         m0 = check_array("init[0]", m0, shape=(n,)).copy()
-        v0 = check_array("init[1]", v0, shape=(n,)).copy()
-        if not np.all(v0 > 0):
-            raise ValueError("init[1] (initial variances) must be positive")
+        v0 = _check_v0(v0, n, "init[1]")
     return model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0
 
 
+def _positive_lam_k(model):
+    lam_k = model.lam_k
+    if not np.all(lam_k > 0):
+        raise ValueError(f"lam={model.lam!r}: some lam_k = lam + Q_kk are not positive, "
+                         "so the prior variance 1/(beta lam_k) is undefined; use lam > 0")
+    return lam_k
+
+
+def _check_rbp_memory(n):
+    """r-BP's packed pair messages: four arrays of n(n-1)/2 plus their index arrays."""
+    check_memory("model.n_spins", n, 8 * 7 * (n * (n - 1) // 2),
+                 "r-BP's edge messages (about 3.5 n_spins^2 doubles)")
+
+
 def _use_parallel(parallel, n):
+    parallel = check_bool("parallel", parallel, allow_none=True)
     if parallel is None:
         if n < PARALLEL_MIN_SPINS:
             return False
@@ -235,9 +272,11 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     variant = check_choice("variant", variant, ("tap", "paper"))
-    lam_k = model.lam_k
-    J = np.ascontiguousarray(model.J)
-    v = (1.0 / (beta * lam_k)) if v0 is None else np.array(v0, dtype=np.float64)
+    tol = check_positive("tol", tol)
+    max_iter = check_positive_int("max_iter", max_iter)
+    lam_k = _positive_lam_k(model)
+    J = model.J
+    v = (1.0 / (beta * lam_k)) if v0 is None else _check_v0(v0, model.n_spins)
     par = _use_parallel(parallel, model.n_spins)
     it, res, code = K.variance_fixed_point(J, lam_k, beta, v, tol, max_iter, par)
     info = {"variance_iterations": int(it), "variance_residual": float(res),
@@ -278,9 +317,13 @@ def rbp_auto_damping(model, beta, v0=None, tol=1e-6, max_iter=10000, parallel=No
 
     model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
+    tol = check_positive("tol", tol)
+    max_iter = check_positive_int("max_iter", max_iter)
+    par = _use_parallel(parallel, model.n_spins)
     n = model.n_spins
-    lam_k = model.lam_k
-    v = (1.0 / (beta * lam_k)) if v0 is None else np.array(v0, dtype=np.float64)
+    _check_rbp_memory(n)
+    lam_k = _positive_lam_k(model)
+    v = (1.0 / (beta * lam_k)) if v0 is None else _check_v0(v0, n)
     iu, ju = np.triu_indices(n, 1)
     vu, vd = v[iu].copy(), v[ju].copy()
     del iu, ju
@@ -292,8 +335,7 @@ def rbp_auto_damping(model, beta, v0=None, tol=1e-6, max_iter=10000, parallel=No
             "variance_reason": REASONS[code]}
     if code != CONVERGED:
         return None, vu, vd, info
-    damping = _damping_rule(J, lam_k, beta, vnode, np.zeros(n), _use_parallel(parallel, n),
-                            info)
+    damping = _damping_rule(J, lam_k, beta, vnode, np.zeros(n), par, info)
     return damping, vu, vd, info
 
 
@@ -306,7 +348,8 @@ def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None):
                      kurtosis=kurt, solver=solver, D=model.D, info=info)
 
 
-def _certified(run, own_equation, m, tol, max_iter, criterion, info):
+def _certified(run, own_equation, m, tol, max_iter, criterion, info,
+               key="mean_equation_residual"):
     """Run a kernel (``run(start, budget) -> (n_iter, residual, code)``, in place) and, under
     the strict criterion, accept convergence only once the means also satisfy the solver's
     own fixed-point equation for them (``own_equation(m) <= tol``, e.g. ``A m = h``).
@@ -314,12 +357,13 @@ def _certified(run, own_equation, m, tol, max_iter, criterion, info):
     A small change per iteration is not a fixed point when the iteration is slow (heavy
     damping near the stability threshold, or an ill-conditioned precision): the kernel is
     then resumed from its state until the equation holds or ``max_iter`` is spent
-    (reason ``max_iter``). ``info["mean_equation_residual"]`` records the last check.
+    (reason ``max_iter``). ``info[key]`` (default ``"mean_equation_residual"``) records
+    the last check.
     """
     n_iter, res, code = run(0, max_iter)
     while code == CONVERGED and criterion == "strict":
         eq = own_equation(m)
-        info["mean_equation_residual"] = eq
+        info[key] = eq
         if eq <= tol:
             break
         if n_iter >= max_iter:
@@ -352,8 +396,14 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         ``"tap"`` keeps the Onsager reaction term ``-V_i m_i`` (its fixed point has the exact
         means); ``"paper"`` omits it as the published code does (biased means).
     damping : "auto" or float in [0, 1)
-        Weight on the old value. ``"auto"`` converges the variances first and picks
-        ``max(0, 1 - 2/mu_max) + 0.05`` (see :func:`auto_damping`).
+        Weight on the old value. ``"auto"`` is adaptive: the variances are updated
+        undamped (their recursion does not involve the means; with no positive fixed point
+        it meets a non-positive precision: reason ``"nonpositive_precision"``), the means
+        start undamped and, once their residual grows, get SPEC 4.3's rule
+        ``max(0, 1 - 2/mu_max) + 0.05`` at the variance fixed point, with mu_max from 10
+        Lanczos steps (about 10 AMP iterations' work, spent only when undamped iteration
+        fails); a residual still growing after that backs off further. The rule itself
+        is :func:`auto_damping` (power iteration), kept for analysis.
     tol : float > 0
         Convergence threshold on the residual (``criterion="strict"``) or on the mean
         squared change of m plus that of v (``criterion="paper"``, the authors' rule).
@@ -383,24 +433,21 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     variant = check_choice("variant", variant, ("tap", "paper"))
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init)
-    J = np.ascontiguousarray(model.J)
+        model, beta, damping, tol, max_iter, criterion, init, history)
+    J = model.J
     h = model.h
     par = _use_parallel(parallel, model.n_spins)
     info = {"variant": variant, "criterion": criterion}
-    if damping == "auto":
-        d, v_star, dinfo = auto_damping(model, beta, variant, v0=v, parallel=par)
-        info.update(dinfo)
-        if d is None:
-            return _no_damping(variant, model, m, v_star, dinfo, info, history)
-        damping, v = d, v_star
-    info["damping"] = float(damping)
-    hist = np.full(max_iter, np.nan) if history else np.empty(0)
+    hist = _history_buffer(history, max_iter)
+    state = _auto_state() if damping == "auto" else None
 
     def run(start, budget):
+        out = hist[start:] if history else hist
+        if state is not None:
+            return K.amp_solve_auto(J, h, lam_k, beta, m, v, variant == "tap", tol, budget,
+                                    criterion == "paper", out, par, state)
         return K.amp_solve(J, h, lam_k, beta, m, v, variant == "tap", float(damping), tol,
-                           budget, criterion == "paper", hist[start:] if history else hist,
-                           par)
+                           budget, criterion == "paper", out, par)
 
     def own_equation(m):  # TAP: A m = h; the paper variant: (A - diag(V)/beta) m = h
         if variant == "tap":
@@ -410,8 +457,24 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
                      / max(1.0, float(np.max(np.abs(h)))))
 
     n_iter, res, code = _certified(run, own_equation, m, tol, max_iter, criterion, info)
+    _damping_info(info, damping, state)
     return _finish(variant, model, m, v, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
+
+
+def _auto_state():
+    """Adaptive damping state of the kernels: damping, estimate pending, estimated, mu_max,
+    last mean residual."""
+    return np.array([0.0, 0.0, 0.0, 0.0, np.inf])
+
+
+def _damping_info(info, damping, state):
+    if state is None:
+        info["damping"] = float(damping)
+    else:
+        info.update(damping="auto", damping_final=float(state[0]),
+                    damping_estimated=bool(state[2]), mu_max=float(state[3]) if state[2]
+                    else None)
 
 
 def rbp_chunks(n):
@@ -425,11 +488,12 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     """Relaxed belief propagation: Gaussian messages on every directed edge (SPEC 4.2).
 
     O(n_spins^2) time and memory per sweep. Converged means equal the exact means;
-    variances are approximate (loopy Gaussian BP). ``damping="auto"`` applies the TAP rule
-    of :func:`auto_damping` at r-BP's own edge-variance fixed point
-    (:func:`rbp_auto_damping`), from which the messages then start; when that recursion
-    has no positive fixed point the result is ``converged=False``, reason
-    ``"nonpositive_precision"``, as for AMP. Other parameters as
+    variances are approximate (loopy Gaussian BP). ``damping="auto"`` is adaptive as in
+    :func:`solve_amp`: message variances undamped (their recursion has a positive fixed
+    point or meets a non-positive precision: ``"nonpositive_precision"``), message means
+    undamped until their residual grows, then the SPEC 4.3 rule at the messages' node
+    variances (:func:`rbp_auto_damping` gives the rule at the edge-variance fixed point by
+    power iteration, for analysis). Other parameters as
     :func:`solve_amp`. ``init=(m0, v0)`` initialises every message ``k->i`` to
     ``(m0[k], v0[k])``. ``parallel`` splits each sweep's pair rows across threads (the
     same chunks either way, so the result does not depend on it); default by size.
@@ -437,32 +501,30 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     from .kernels import rbp as K
 
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init)
+        model, beta, damping, tol, max_iter, criterion, init, history)
     info = {"criterion": criterion}
     n = model.n_spins
+    par = _use_parallel(parallel, n)
+    _check_rbp_memory(n)
+    hist = _history_buffer(history, max_iter)
     # packed pair messages (kernels/rbp.py): mu[p] = m_{i->j}, md[p] = m_{j->i} for i < j
     iu, ju = np.triu_indices(n, 1)
     mu, vu, md, vd = m0[iu], v0[iu], m0[ju], v0[ju]
     del iu, ju
-    if damping == "auto":  # from r-BP's own variance fixed point, which then starts it
-        d, vu_star, vd_star, dinfo = rbp_auto_damping(model, beta, v0=v0, parallel=parallel)
-        info.update(dinfo)
-        if d is None:
-            return _no_damping("rbp", model, m0, v0, dinfo, info, history)
-        damping, vu, vd = d, vu_star, vd_star
-    info["damping"] = float(damping)
-    J = np.ascontiguousarray(model.J)
+    state = _auto_state() if damping == "auto" else np.empty(0)
+    J = model.J
     mean, var = m0.copy(), v0.copy()
-    hist = np.full(max_iter, np.nan) if history else np.empty(0)
-    off, chunks, par = K.pair_offsets(n), rbp_chunks(n), _use_parallel(parallel, n)
+    off, chunks = K.pair_offsets(n), rbp_chunks(n)
+    fixed = 0.0 if damping == "auto" else float(damping)
 
     def run(start, budget):
-        return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, float(damping), tol,
+        return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, fixed, tol,
                            budget, criterion == "paper", hist[start:] if history else hist,
-                           mean, var, chunks, par)
+                           mean, var, chunks, par, state)
 
     n_iter, res, code = _certified(run, model.linear_residual, mean, tol, max_iter, criterion,
                                    info)
+    _damping_info(info, damping, state if damping == "auto" else None)
     return _finish("rbp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
 
@@ -470,6 +532,9 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
 #: ``damping="auto"`` in full BP: the TAP rule, but at least this (damping acts on whole
 #: densities there; 0.3 converged a D=4 case that diverged undamped)
 BP_MIN_DAMPING = 0.3
+#: largest grid spacing of full BP, in standard deviations of the initial messages (wider
+#: grids put a message on one point: its variance is 0 and the sweep degenerates)
+BP_MAX_SPACING = 4.0
 
 
 def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, max_iter=1000,
@@ -488,7 +553,21 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     ``converged=False``, reason ``"nonpositive_precision"``.
 
     ``init=(m0, v0)`` sets the initial messages ``N(m0[k], v0[k])`` (default the prior
-    ``N(0, 1/(beta lam_k))``), restricted to the grid.
+    ``N(0, 1/(beta lam_k))``), restricted to the grid. The grid must resolve them: a
+    spacing ``2 width sd_k / (grid - 1)`` wider than :data:`BP_MAX_SPACING` initial
+    standard deviations raises ValueError (this happens when the exact marginal is far
+    wider than the prior, i.e. an ill-conditioned precision such as a tiny lam with
+    P < n_spins; raise ``grid`` or ``lam``, or use :func:`solve_rbp`). Should a message
+    still collapse onto one grid point during the iteration, the result is
+    ``converged=False``, reason ``"nonpositive_precision"``.
+
+    Convergence (``criterion="strict"``) is certified on the density fixed point: after the
+    kernel's residual falls below ``tol``, one more undamped sweep of the final messages
+    must change no message mean or variance by more than ``tol`` (the SPEC 4 residual of
+    that sweep, ``info["fixed_point_residual"]``); otherwise the iteration resumes, up to
+    ``max_iter``. The means are those of the grid densities, exact only to grid accuracy,
+    so ``info["mean_equation_residual"]`` (``model.linear_residual(mean)``, the exact-mean
+    equation ``A m = h``) is reported but not required to reach ``tol``.
     """
     from .kernels import bp as K
 
@@ -497,8 +576,14 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
         raise ValueError(f"grid must be at least 5 points, got {grid}")
     width = check_positive("width", width)
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init)
+        model, beta, damping, tol, max_iter, criterion, init, history)
     n = model.n_spins
+    # messages, their update, the log cavity fields, the certification sweep's two arrays
+    # and the broadcast initial messages: about 6 n^2 K doubles
+    check_memory("grid", grid, 8 * 6 * n * n * grid,
+                 f"full BP's messages for n_spins={n} (about 6 n_spins^2 grid doubles; "
+                 "use a smaller grid or solve_rbp)")
+    hist = _history_buffer(history, max_iter)
     info = {"grid": grid, "width": width, "criterion": criterion}
     if damping == "auto":
         d, _, _, dinfo = rbp_auto_damping(model, beta, v0=v0)
@@ -509,21 +594,61 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     ref = solve_exact(model, beta)
     sd = np.sqrt(ref.var)
     t = np.linspace(-1.0, 1.0, grid)
-    x = ref.mean[:, None] + width * sd[:, None] * t[None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = ref.mean[:, None] + width * sd[:, None] * t[None, :]
+        dx = x[:, 1] - x[:, 0]
+    if not (np.all(np.isfinite(x)) and np.all(dx > 0)):
+        raise ValueError(f"width={width!r}: the grids mean +- width sd of the exact marginals "
+                         "overflow or have zero spacing")
+    spacing = dx / np.sqrt(v0)
+    worst = int(np.argmax(spacing))
+    if spacing[worst] > BP_MAX_SPACING:
+        need = int(np.ceil(2 * width * sd[worst] / (BP_MAX_SPACING * np.sqrt(v0[worst])))) + 1
+        raise ValueError(
+            f"grid={grid}, width={width!r}: spin {worst}'s grid spacing {dx[worst]:.3g} "
+            f"(2 width sd / (grid - 1), sd = {sd[worst]:.3g} of the exact marginal) is "
+            f"{spacing[worst]:.3g} initial-message standard deviations "
+            f"(sqrt(v0) = {np.sqrt(v0[worst]):.3g}); at most {BP_MAX_SPACING} resolve the "
+            "messages. The exact marginal is much wider than the prior (ill-conditioned "
+            f"precision, lam={model.lam!r}): raise grid to at least {need}, raise lam, "
+            "or use solve_rbp")
     # initial messages mu_{i->j} = N(m0_i, v0_i) on i's grid, normalised by the kernel
     logp = -0.5 * (x - m0[:, None]) ** 2 / v0[:, None]
     logmu = np.ascontiguousarray(np.broadcast_to(logp[:, None, :], (n, n, grid)))
+    del logp
     logw = K.grid_logw(x)
     for i in range(n):
         for j in range(n):
             K._normalise(logmu[i, j], logw[i])
     mean, var, kurt = np.zeros(n), np.zeros(n), np.zeros(n)
-    hist = np.full(max_iter, np.nan) if history else np.empty(0)
-    J = np.ascontiguousarray(model.J)
-    n_iter, res, code = K.bp_solve(J, model.h, lam_k, beta, x, logmu, float(damping), tol,
-                                   max_iter, criterion == "paper", hist, mean, var, kurt)
+    J, h = model.J, model.h
+    paper = criterion == "paper"
+
+    def run(start, budget):
+        return K.bp_solve(J, h, lam_k, beta, x, logmu, float(damping), tol, budget, paper,
+                          hist[start:] if history else hist, mean, var, kurt)
+
+    def own_equation(_):
+        """The SPEC 4 residual of one undamped sweep of the current messages (the density
+        fixed point); also refreshes the marginals from them (as the kernel does)."""
+        lphi, new = np.empty_like(logmu), np.empty_like(logmu)
+        K.bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new, mean, var, kurt)
+        del lphi
+        mm, mv, um, uv = (np.zeros((n, n)) for _ in range(4))
+        K.message_moments(logmu, x, logw, mm, mv)
+        K.message_moments(new, x, logw, um, uv)
+        off = ~np.eye(n, dtype=bool)
+        if not (np.all(var > 0) and np.all(uv[off] > 0) and np.all(np.isfinite(mean))):
+            return np.inf
+        eq = float(K.change_stats(um, uv, mm, mv)[0])
+        return eq if np.isfinite(eq) else np.inf
+
+    n_iter, res, code = _certified(run, own_equation, mean, tol, max_iter, criterion, info,
+                                   key="fixed_point_residual")
     if n_iter == 0:
         mean, var, kurt = m0, v0, np.zeros(n)
+    info["mean_equation_residual"] = (model.linear_residual(mean)
+                                      if np.all(np.isfinite(mean)) else np.inf)
     info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info, kurt=kurt)
@@ -540,6 +665,7 @@ def warmup(verbose=False):
     from .spin import SpinModel
     from .tasks import sample_tasks
 
+    verbose = check_bool("verbose", verbose)
     t0 = time.perf_counter()
     model = SpinModel.from_tasks(sample_tasks(2, 5, 40, seed=0), lam=0.5)
     for parallel in (False, True):

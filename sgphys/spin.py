@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_array, check_nonnegative, check_positive_int
+from ._validate import (_short, check_array, check_memory, check_nonnegative,
+                        check_positive_int)
 from .priors import Gaussian, get_prior
 
 __all__ = ["SpinModel", "BLOCKS"]
@@ -54,11 +55,49 @@ def _model_prior(prior, lam):
     return prior
 
 
+def _check_finite_value(name, value):
+    """``value`` unless some entry is non-finite (ValueError: the input ``name`` is so
+    large that the result overflows)."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name}: the result overflows (non-finite); the entries of {name} "
+                         "are too large for this model")
+    return value
+
+
+def _check_model_memory(D):
+    """Q, its symmetrised copy and J: about 3 n_spins^2 doubles."""
+    n = D * (D + 1)
+    check_memory("D", D, 8 * 3 * n * n, f"the spin model's couplings (3 n_spins^2 doubles, "
+                 f"n_spins = {n})")
+
+
 def check_model(model, gaussian: bool = False) -> "SpinModel":
     """``model`` if it is a :class:`SpinModel` (with a Gaussian prior if ``gaussian``),
-    else ValueError naming ``model``."""
+    else ValueError naming ``model``.
+
+    Also re-checks what the kernels rely on, in case attributes were reassigned after
+    construction: ``Q`` (n, n), ``h`` (n,) and the cached ``J`` C-contiguous float64 and
+    finite, with ``n = D (D+1)``, and ``lam`` finite and >= 0.
+    """
     if not isinstance(model, SpinModel):
         raise ValueError(f"model must be a SpinModel, got {type(model).__name__}")
+    D = model.D
+    if not (isinstance(D, int) and not isinstance(D, bool) and D >= 1
+            and model.n_spins == D * (D + 1)):
+        raise ValueError(f"model.D must be a positive integer with n_spins = D(D+1), got "
+                         f"D={_short(D)}, n_spins={_short(model.n_spins)}")
+    n = model.n_spins
+    for name, shape in (("Q", (n, n)), ("h", (n,)), ("_J", (n, n))):
+        arr = getattr(model, name)
+        if name == "_J" and arr is None:
+            continue
+        if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.shape == shape
+                and arr.flags.c_contiguous and np.all(np.isfinite(arr))):
+            raise ValueError(f"model.{name.lstrip('_')} must be a finite C-contiguous float64 "
+                             f"array of shape {shape}, got {_short(arr)}")
+    lam = model.lam
+    if not (isinstance(lam, float) and np.isfinite(lam) and lam >= 0):
+        raise ValueError(f"model.lam must be a finite float >= 0, got {_short(lam)}")
     if gaussian and model.prior.name != "gaussian":
         raise ValueError(f"model.prior={model.prior!r}: this solver needs the Gaussian prior "
                          "(use solve_enumerate or sample_gibbs for other priors)")
@@ -108,9 +147,28 @@ class SpinModel:
     def __init__(self, D: int, lam: float, h: np.ndarray, Q: np.ndarray,
                  H: np.ndarray | None = None, y: np.ndarray | None = None,
                  y_sq_mean: float | None = None, prior=None):
+        # the classmethods are the documented constructors; direct calls are checked too,
+        # since the kernels index these arrays without bounds checks
+        D = check_positive_int("D", D)
+        lam = check_nonnegative("lam", lam)
+        n = D * (D + 1)
+        Q = check_array("Q", Q, shape=(n, n))
+        h = check_array("h", h, shape=(n,))
+        if H is not None:
+            H = check_array("H", H, ndim=2)
+            if H.shape[1] != n or H.shape[0] < 1:
+                raise ValueError(f"H must have shape (P, D*(D+1)) = (P, {n}) with P >= 1, "
+                                 f"got {H.shape}")
+            if y is None:
+                raise ValueError("y must be given with H")
+            y = check_array("y", y, shape=(H.shape[0],))
+        elif y is not None:
+            raise ValueError("y needs the features H")
+        if y_sq_mean is not None:
+            y_sq_mean = check_nonnegative("y_sq_mean", y_sq_mean)
         self.prior = _model_prior(prior, lam)
         self.D = D
-        self.n_spins = D * (D + 1)
+        self.n_spins = n
         self.lam = lam
         self.h = h
         self.Q = Q
@@ -135,6 +193,7 @@ class SpinModel:
         if not isinstance(tasks, Tasks):
             raise ValueError(f"tasks must be a Tasks (sgphys.sample_tasks), got "
                              f"{type(tasks).__name__}")
+        _check_model_memory(tasks.D)
         H, y = tasks.feature_arrays()
         return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
 
@@ -144,6 +203,7 @@ class SpinModel:
         ``prior`` as in :meth:`from_tasks`."""
         D = check_positive_int("D", D)
         lam = check_nonnegative("lam", lam)
+        _model_prior(prior, lam)  # checked before the (possibly large) moments are computed
         H = check_array("H", H, ndim=2)
         if H.shape[1] != D * (D + 1):
             raise ValueError(f"H must have shape (P, D*(D+1)) = (P, {D * (D + 1)}), "
@@ -151,7 +211,14 @@ class SpinModel:
         if H.shape[0] < 1:
             raise ValueError(f"P must be a positive integer, got {H.shape[0]}")
         y = check_array("y", y, shape=(H.shape[0],))
-        Q, h, y2 = feature_moments(H, y)
+        _check_model_memory(D)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Q, h, y2 = feature_moments(H, y)
+        if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(h)) and np.isfinite(y2)):
+            bad = "H" if not np.all(np.isfinite(Q)) else "H or y"
+            raise ValueError(f"{bad}: the moments Q = H^T H / P, h = H^T y / P, <y^2> overflow "
+                             f"(max |H| = {float(np.max(np.abs(H))):.3g}, max |y| = "
+                             f"{float(np.max(np.abs(y))):.3g}); rescale the data")
         return cls(D, lam, h, Q, H=H, y=y, y_sq_mean=y2, prior=prior)
 
     @classmethod
@@ -164,6 +231,7 @@ class SpinModel:
         D = check_positive_int("D", D)
         n = D * (D + 1)
         lam = check_nonnegative("lam", lam)
+        _check_model_memory(D)
         J = check_array("J", J, shape=(n, n))
         h = check_array("h", h, shape=(n,))
         lam_k = check_array("lam_k", lam_k, shape=(n,))
@@ -246,9 +314,11 @@ class SpinModel:
             raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
                              f"n_spins = {self.n_spins}, got {s.shape}")
         S = np.atleast_2d(s)
-        Js = S @ self.J  # J symmetric
-        e = (-0.5 * np.einsum("ij,ij->i", Js, S) - S @ self.h
-             + 0.5 * np.einsum("ij,ij->i", S * S, np.broadcast_to(self.lam_k, S.shape)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            Js = S @ self.J  # J symmetric
+            e = (-0.5 * np.einsum("ij,ij->i", Js, S) - S @ self.h
+                 + 0.5 * np.einsum("ij,ij->i", S * S, np.broadcast_to(self.lam_k, S.shape)))
+        _check_finite_value("s", e)
         return float(e[0]) if s.ndim == 1 else e
 
     def loss(self, W) -> float:
@@ -256,8 +326,10 @@ class SpinModel:
         if self.H is None:
             raise ValueError("loss needs the features H; this model was built from couplings")
         s = self.to_spins(W)
-        r = self.y - self.H @ s
-        return 0.5 * float(r @ r) / self.P + 0.5 * self.lam * float(s @ s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = self.y - self.H @ s
+            value = 0.5 * float(r @ r) / self.P + 0.5 * self.lam * float(s @ s)
+        return float(_check_finite_value("W", value))
 
     @property
     def energy_offset(self) -> float:

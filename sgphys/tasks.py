@@ -37,6 +37,7 @@ from ._validate import (
     check_array,
     check_choice,
     check_fraction,
+    check_memory,
     check_nonnegative,
     check_positive,
     check_positive_int,
@@ -72,6 +73,7 @@ def features(Z) -> np.ndarray:
     P, Dp1, Np1 = Z.shape
     if Dp1 < 2 or Np1 < 2:
         raise ValueError(f"Z must have shape (P, D+1, N+1) with D, N >= 1, got {Z.shape}")
+    _check_size(Dp1 - 1, Np1 - 1, P, "the features H", 2 * P * Dp1 * (Dp1 - 1))
     return _features(Z)
 
 
@@ -87,11 +89,30 @@ def label_weighted_sum(Z: np.ndarray) -> np.ndarray:
 def _features(Z: np.ndarray) -> np.ndarray:
     P, Dp1, Np1 = Z.shape
     D, N = Dp1 - 1, Np1 - 1
-    v = label_weighted_sum(Z)
-    xq = Z[:, :D, N]
-    H = v[:, :, None] * xq[:, None, :]
-    H *= 1.0 / N
-    return H.reshape(P, Dp1 * D)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = label_weighted_sum(Z)
+        xq = Z[:, :D, N]
+        H = v[:, :, None] * xq[:, None, :]
+        H *= 1.0 / N
+    return _finite_features(H.reshape(P, Dp1 * D))
+
+
+def _finite_features(H: np.ndarray) -> np.ndarray:
+    """``H`` unless it overflowed (ValueError naming the data and its scales)."""
+    if not np.all(np.isfinite(H)):
+        raise ValueError("Z: the features H = (1/N) (sum_n y_n Z[:, n]) x_q^T overflow "
+                         "(non-finite values); rescale the data (or sigma_x, sigma_w, noise "
+                         "of sample_tasks)")
+    return H
+
+
+def _check_size(D: int, N: int, P: int, what: str, doubles: int) -> None:
+    """Refuse (ValueError naming the largest of D, N, P and all three values) to allocate
+    ``doubles`` float64 values for ``what`` beyond the memory limit (sgphys._validate)."""
+    sizes = {"P": P, "D": D, "N": N}
+    name = max(sizes, key=sizes.get)
+    check_memory(name, sizes[name], 8 * doubles,
+                 f"{what} with D={D}, N={N}, P={P}")
 
 
 @dataclass(frozen=True)
@@ -156,6 +177,8 @@ class _TokenSampler(_Sampler):
     def block(self, b: int):
         p = self.params
         B, D, N = self._size(b), p.D, p.N
+        # G, X, Z and the labels of one block
+        _check_size(D, N, p.P, f"a block of {B} input matrices", 4 * B * (D + 1) * (N + 1))
         rng_w = self._rng(b, _STREAM_W)
         rng_x = self._rng(b, _STREAM_X)
         w = p.sigma_w * rng_w.standard_normal((B, D))
@@ -169,18 +192,25 @@ class _TokenSampler(_Sampler):
             X = math.sqrt(1.0 - p.corr) * G + math.sqrt(p.corr) * g0
         else:  # "paper": row = g L with L the lower Cholesky factor (cov L^T L)
             X = G @ _paper_cholesky(N + 1, p.corr)
-        if p.sigma_x != 1.0:
-            X = X * p.sigma_x
-        labels = np.matmul(w[:, None, :], X)[:, 0, :] * (1.0 / math.sqrt(D))  # (B, N+1)
-        if p.noise > 0.0:
-            labels += p.noise * self._rng(b, _STREAM_NOISE).standard_normal((B, N + 1))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow raises below
+            if p.sigma_x != 1.0:
+                X = X * p.sigma_x
+            labels = np.matmul(w[:, None, :], X)[:, 0, :] * (1.0 / math.sqrt(D))  # (B, N+1)
+            if p.noise > 0.0:
+                labels += p.noise * self._rng(b, _STREAM_NOISE).standard_normal((B, N + 1))
         Z = np.empty((B, D + 1, N + 1))
         Z[:, :D, :] = X
         Z[:, D, :N] = labels[:, :N]
         Z[:, D, N] = 0.0
+        if not (np.all(np.isfinite(Z)) and np.all(np.isfinite(labels))):
+            raise ValueError(f"sigma_x={p.sigma_x!r}, sigma_w={p.sigma_w!r}, noise={p.noise!r}: "
+                             "the tokens or labels overflow (non-finite values)")
         return Z, labels[:, N].copy(), w
 
     def feature_block(self, b: int):
+        p = self.params
+        _check_size(p.D, p.N, p.P, f"a block of {self._size(b)} feature vectors",
+                    2 * self._size(b) * (p.D + 1) * p.D)
         Z, y, w = self.block(b)
         return _features(Z), y, w
 
@@ -199,6 +229,7 @@ class _StatisticsSampler(_Sampler):
     def feature_block(self, b: int):
         p = self.params
         B, D, N = self._size(b), p.D, p.N
+        _check_size(D, N, p.P, f"a block of {B} feature vectors", 2 * B * (D + 1) * D + 8 * B * D)
         rng_w = self._rng(b, _STREAM_W)
         rng_x = self._rng(b, _STREAM_X)
         w = p.sigma_w * rng_w.standard_normal((B, D))
@@ -224,7 +255,10 @@ class _StatisticsSampler(_Sampler):
             yq += sig * self._rng(b, _STREAM_NOISE).standard_normal(B)
         H = v[:, :, None] * xq[:, None, :]
         H *= 1.0 / N
-        return H.reshape(B, (D + 1) * D), yq, w
+        if not np.all(np.isfinite(yq)):
+            raise ValueError(f"sigma_x={p.sigma_x!r}, sigma_w={p.sigma_w!r}, noise={p.noise!r}: "
+                             "the labels overflow (non-finite values)")
+        return _finite_features(H.reshape(B, (D + 1) * D)), yq, w
 
 
 #: method name -> sampler class
@@ -263,6 +297,17 @@ class Tasks:
     """
 
     def __init__(self, sampler: _Sampler | None = None, Z=None, y=None, w=None):
+        if sampler is not None and not isinstance(sampler, _Sampler):
+            raise ValueError(f"sampler must be None or a task sampler (use sample_tasks or "
+                             f"Tasks.from_arrays), got {type(sampler).__name__}")
+        if sampler is None:  # user arrays: the checks of from_arrays (no copy, no masking)
+            Z = check_array("Z", Z, ndim=3)
+            if Z.shape[0] < 1 or Z.shape[1] < 2 or Z.shape[2] < 2:
+                raise ValueError(f"Z must have shape (P, D+1, N+1) with P, D, N >= 1, "
+                                 f"got {Z.shape}")
+            y = check_array("y", y, shape=(Z.shape[0],))
+            if w is not None:
+                w = check_array("w", w, shape=(Z.shape[0], Z.shape[1] - 1))
         self._sampler = sampler
         self._Z = Z
         self._y = y
@@ -327,6 +372,7 @@ class Tasks:
         if self.method == "tokens":
             self.Z  # noqa: B018  (the lazy property generates and keeps Z, y, w)
         elif self._H is None:
+            _check_size(self.D, self.N, self.P, "the features H", 2 * self.P * self.n_spins)
             blocks = [self._sampler.feature_block(b) for b in range(self.n_blocks)]
             self._H, self._y, self._w = (np.concatenate(a) for a in zip(*blocks))
         return self
@@ -358,6 +404,7 @@ class Tasks:
 
     def feature_arrays(self):
         """``(H, y)``: stacked features (P, D*(D+1)) and labels (P,), in one pass."""
+        _check_size(self.D, self.N, self.P, "the features H", self.P * (self.n_spins + 1))
         H = np.empty((self.P, self.n_spins))
         y = np.empty(self.P)
         start = 0
@@ -373,6 +420,8 @@ class Tasks:
         return self.feature_arrays()[0]
 
     def _keep_labels(self):
+        _check_size(self.D, self.N, self.P, "the labels y and task vectors w",
+                    2 * self.P * (self.D + 1))
         make = (self._sampler.feature_block if self.method == "statistics"
                 else self._sampler.block)
         blocks = [make(b) for b in range(self.n_blocks)]
@@ -382,6 +431,9 @@ class Tasks:
     @property
     def Z(self) -> np.ndarray:
         if self._Z is None:
+            # the blocks and their concatenation
+            _check_size(self.D, self.N, self.P, "the input matrices Z",
+                        2 * self.P * (self.D + 1) * (self.N + 1))
             blocks = [self._sampler.block(b) for b in range(self.n_blocks)]
             self._Z, self._y, self._w = (np.concatenate(a) for a in zip(*blocks))
         return self._Z
@@ -404,10 +456,10 @@ class Tasks:
         Without ``seed`` it comes from the task set's own test stream, which never overlaps
         the training stream (different spawn key); with ``seed`` from that seed's test stream.
         """
-        if self._sampler is None:
-            raise ValueError("test_set needs generation parameters; these tasks came from arrays")
         P = check_positive_int("P", P)
         root = None if seed is None else as_seed_sequence(seed)
+        if self._sampler is None:
+            raise ValueError("test_set needs generation parameters; these tasks came from arrays")
         return Tasks(self._sampler.with_size(P, root=root, role=_ROLE_TEST))
 
     def __repr__(self) -> str:

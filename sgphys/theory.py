@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _short, check_nonnegative, check_positive_int
+from ._validate import _short, check_memory, check_nonnegative, check_positive_int
 
 __all__ = [
     "icl_error",
@@ -125,6 +125,10 @@ def _inputs(**params):
     except ValueError as exc:
         shapes = ", ".join(f"{k}{a.shape}" for k, a in arrs.items())
         raise ValueError(f"parameter shapes do not broadcast: {shapes}") from exc
+    size = int(np.prod(b[0].shape, dtype=object))
+    shapes = ", ".join(f"{k}{a.shape}" for k, a in arrs.items())
+    # the flat copies and about twenty work arrays of the broadcast size
+    check_memory(shapes, b[0].shape, 8 * 30 * size, "the broadcast parameter arrays")
     shape = b[0].shape
     return {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrs, b)}, shape, scalar
 
@@ -531,11 +535,15 @@ def zero_mode_fraction(D, P):
 
 
 def theory_test_error(N, D) -> np.ndarray | float:
-    """Large-P, lam -> 0 test error ``(D+1)/(N+D+1)`` (SPEC 2; sigma_x = sigma_w = 1)."""
+    """Large-P, lam -> 0 test error ``(D+1)/(N+D+1)`` (SPEC 2; sigma_x = sigma_w = 1).
+
+    ``N`` is a real number >= 1 or an array of them (ValueError naming N for strings,
+    booleans, NaN and the like); float for scalar N, else an array of N's shape.
+    """
     D = check_positive_int("D", D)
-    N_arr = np.asarray(N)
+    N_arr = _param("N", N, lower=0.0, strict=True)
     if np.any(N_arr < 1):
-        raise ValueError(f"N must be positive, got {N!r}")
+        raise ValueError(f"N must be >= 1, got {_short(N)}")
     out = (D + 1) / (N_arr + D + 1.0)
     return float(out) if out.ndim == 0 else out
 

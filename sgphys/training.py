@@ -20,9 +20,9 @@ import numpy as np
 
 from ._summary import SummaryRepr
 from .spin import feature_moments, spins_to_weights, weights_to_spins
-from ._validate import (as_seed_sequence, check_choice, check_nonnegative, check_positive,
-                        check_positive_int)
-from .attention import ARCHITECTURES, forward, prepare, sla_chain
+from ._validate import (as_seed_sequence, check_bool, check_choice, check_memory,
+                        check_nonnegative, check_positive, check_positive_int)
+from .attention import ARCHITECTURES, check_params, forward, prepare, sla_chain
 
 __all__ = ["train", "predict", "TrainResult"]
 
@@ -147,11 +147,23 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
     progress : bool, optional
         tqdm progress bar; default on only when stderr is a terminal.
     init : dict, optional
-        Initial parameters (copied), instead of the N(0, 1/(D+1)) draw.
+        Initial parameters (copied), instead of the N(0, 1/(D+1)) draw: exactly the keys
+        and shapes the architecture's own draw has (for ``sla`` those of ``scheme``);
+        their shapes fix heads, d_k and hidden (given values must agree). Checked by
+        :func:`sgphys.attention.check_params` (ValueError naming ``init`` or
+        ``init[key]``).
 
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, for invalid arguments; naming ``lr`` when the training loss
+        (or a parameter) becomes non-finite: a diverging run (learning rate too large for
+        the data's curvature) raises at the epoch it diverges instead of returning NaN
+        losses.
     """
     from .tasks import Tasks
 
@@ -170,7 +182,10 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
         d_k = check_positive_int("d_k", d_k)
     if hidden is not None:
         hidden = check_positive_int("hidden", hidden)
+    progress = check_bool("progress", progress, allow_none=True)
     P, D = tasks.P, tasks.D
+    # train_loss and test_loss, and their copies in the history Dataset
+    check_memory("epochs", epochs, 8 * 4 * epochs, "the loss history (4 doubles per epoch)")
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
         if batch_size > P:
@@ -184,16 +199,52 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
     ss_init, ss_order = as_seed_sequence(seed).spawn(2)
     spec = ARCHITECTURES[arch]
     if init is None:
+        _check_model_size(arch, D, tasks.N, P, heads, d_k, hidden)
         params = spec.init(D, np.random.default_rng(ss_init), scheme=scheme, heads=heads,
                            d_k=d_k, hidden=hidden)
     else:
-        params = {k: np.array(v, dtype=np.float64) for k, v in init.items()}
+        params = check_params("init", init, arch, D, scheme=scheme if arch == "sla" else None,
+                              heads=None if heads == 1 else heads, d_k=d_k, hidden=hidden)
     order_rng = np.random.default_rng(ss_order)
     opt = _OPTIMIZERS[optimizer](params, lr)
     train_loss = np.empty(epochs)
     test_loss = np.full(epochs, np.nan)
     bar = _progress(epochs, progress)
 
+    with np.errstate(over="ignore", invalid="ignore"):  # a divergence raises (_check_finite)
+        return _train_loop(tasks, test, arch, scheme, optimizer, spec, params, opt, lam, lr,
+                           epochs, batch_size, order_rng, train_loss, test_loss, bar)
+
+
+def _check_model_size(arch, D, N, P, heads, d_k, hidden):
+    """Refuse parameter and activation arrays beyond the memory limit, naming the width."""
+    d = D + 1
+    if arch == "mhla":
+        check_memory("heads", heads, 8 * 4 * heads * (3 * d * d + d) + 8 * 2 * P * heads * d,
+                     f"{heads} heads (parameters, Adam moments, gradients, activations)")
+    if arch in ("sa", "tf"):
+        dk = d_k or d
+        check_memory("d_k", dk, 8 * 4 * 2 * dk * d + 8 * 3 * P * dk * (N + 1),
+                     "the key/query matrices and scores (parameters, Adam moments, "
+                     "activations)")
+    if arch == "tf":
+        hd = hidden or 4 * d
+        check_memory("hidden", hd, 8 * 4 * 2 * hd * d + 8 * 3 * P * hd,
+                     "the feed-forward layer (parameters, Adam moments, activations)")
+
+
+def _check_finite(loss, params, e, lr, bar):
+    if np.isfinite(loss) and all(np.all(np.isfinite(v)) for v in params.values()):
+        return
+    if bar is not None:
+        bar.close()
+    raise ValueError(f"lr={lr!r}: the training diverged at epoch {e + 1} (train_loss = "
+                     f"{float(loss)!r}); lower lr")
+
+
+def _train_loop(tasks, test, arch, scheme, optimizer, spec, params, opt, lam, lr, epochs,
+                batch_size, order_rng, train_loss, test_loss, bar):
+    P, D = tasks.P, tasks.D
     if arch == "sla":
         stats = _SlaStats(tasks)
         tstats = _SlaStats(test) if test is not None else None
@@ -217,6 +268,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
                 opt.step(params, grads)
             s = spins(params)
             train_loss[e] = 0.5 * stats.mse(s) + 0.5 * lam * _penalty(params, spec)
+            _check_finite(train_loss[e], params, e, lr, bar)
             if tstats is not None:
                 test_loss[e] = tstats.mse(s)
             if bar is not None:
@@ -237,6 +289,7 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
                 opt.step(params, grads)
             r = spec.forward(params, data) - y
             train_loss[e] = 0.5 * float(r @ r) / P + 0.5 * lam * _penalty(params, spec)
+            _check_finite(train_loss[e], params, e, lr, bar)
             if tdata is not None:
                 rt = spec.forward(params, tdata) - test.y
                 test_loss[e] = float(rt @ rt) / test.P

@@ -169,9 +169,10 @@ def test_rbp_edge_variance_fixed_point_solves_the_rbp_variance_equations():
 
 
 def test_auto_damping_means_one_thing_in_every_solver():
-    """A case where AMP's node-variance recursion has no positive fixed point while r-BP's
-    edge recursion has one (cavity variances are smaller): r-BP and full BP then converge
-    from their own rule; where neither has one all three report nonpositive_precision."""
+    """damping="auto" never falls back silently: a case where AMP's node-variance recursion
+    has no positive fixed point while r-BP's edge recursion has one (cavity variances are
+    smaller): AMP reports nonpositive_precision, r-BP and full BP converge to the exact
+    means with their own variances."""
     model = _model(2, 10, 100, 0.1, seed=2)
     amp = sgphys.solve_amp(model, 100.0)
     assert not amp.converged and amp.reason == "nonpositive_precision"
@@ -183,7 +184,7 @@ def test_auto_damping_means_one_thing_in_every_solver():
     tiny = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(1, 1, 1, seed=0), 1e-12)
     amp = sgphys.solve_amp(tiny, 100.0)
     assert not amp.converged and amp.reason == "nonpositive_precision"
-    assert amp.info["damping"] is None
+    assert amp.info["damping"] == "auto" and not amp.info["damping_estimated"]
 
 
 def test_slow_iterations_are_not_reported_converged():

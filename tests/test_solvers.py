@@ -103,7 +103,7 @@ def test_kernels_match_numpy_reference_for_one_iteration():
                 np.empty((chunks, krbp.N_STATS)))
         krbp.node_sums(J, poff, mu, vu, md, vd, T, S)
         krbp.rbp_sweep(J, h, lam_k, beta, poff, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping,
-                       mean, var, stats, *work, damping > 0)
+                       damping, mean, var, stats, *work, damping > 0)
         assert stats[krbp.AMIN] > 0
         Mout, Vout = krbp.unpack(mu, vu, md, vd, n)
         np.testing.assert_allclose(Mout[off], (damping * M + (1 - damping) * rM)[off],

@@ -158,3 +158,251 @@ def test_exact_solver_rejects_improper_measures_that_cholesky_lets_through():
         sgphys.solve_exact(model, 1.0)
     ok = sgphys.SpinModel.from_arrays(H, rng.normal(size=4 * n), 1e-6, D)  # any lam > 0 is fine
     assert np.all(sgphys.solve_exact(ok, 1.0).var > 0)
+
+
+# -- regression tests of the input-validation review (each failed before its fix) --------
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from sgphys import _validate, solvers
+
+
+def _small_model(D=2, P=40, lam=0.1, seed=0):
+    return sgphys.SpinModel.from_tasks(sgphys.sample_tasks(D, 10, P, seed=seed), lam)
+
+
+def _run_isolated(code):
+    """Run ``code`` in a fresh interpreter (a segfault fails the test, not pytest)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=300, cwd=root, check=False)
+    assert proc.returncode == 0, f"return code {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_kernels_never_see_unchecked_arrays_in_a_subprocess():
+    """auto_damping(v0 too short) wrote past the array in the numba kernel (segfault); a
+    reassigned model attribute reached the kernels the same way."""
+    out = _run_isolated("""
+        import numpy as np, sgphys
+        from sgphys import solvers
+        model = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 10, 40, seed=0), 0.1)
+        calls = {
+            "v0": lambda: solvers.auto_damping(model, 100.0, v0=np.full(2, 1e-4)),
+            "v0 ": lambda: solvers.rbp_auto_damping(model, 100.0, v0=np.full(2, 1e-4)),
+            "init[1]": lambda: sgphys.solve_amp(model, 100.0, init=(np.zeros(6), np.ones(2))),
+            "init[0]": lambda: sgphys.solve_rbp(model, 100.0, init=(np.zeros(2), np.ones(6))),
+            "init": lambda: sgphys.solve_bp(model, 100.0, init=np.zeros(6)),
+        }
+        broken = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 10, 40, seed=0), 0.1)
+        broken.h = np.zeros(2)
+        calls["model.h"] = lambda: sgphys.solve_amp(broken, 100.0)
+        calls["model.h "] = lambda: sgphys.solve_rbp(broken, 100.0)
+        calls["model.h  "] = lambda: sgphys.solve_bp(broken, 100.0, grid=9)
+        for name, call in calls.items():
+            try:
+                call()
+            except ValueError as exc:
+                assert name.strip() in str(exc), (name, str(exc))
+                print("ok", name)
+            else:
+                raise SystemExit(f"{name}: accepted")
+    """)
+    assert out.count("ok") == 8
+
+
+@pytest.mark.parametrize("fn", [solvers.auto_damping, solvers.rbp_auto_damping])
+@pytest.mark.parametrize("kwargs,name", [
+    ({"v0": np.ones((6, 1))}, "v0"), ({"v0": np.full(6, np.nan)}, "v0"),
+    ({"v0": -np.ones(6)}, "v0"), ({"v0": np.ones(6) + 0j}, "v0"), ({"tol": -1}, "tol"),
+    ({"max_iter": 0}, "max_iter"), ({"max_iter": 2 ** 64}, "max_iter"),
+    ({"parallel": "no"}, "parallel")])
+def test_auto_damping_checks_every_argument(fn, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        fn(_small_model(), 100.0, **kwargs)
+
+
+def test_full_bp_of_an_ill_conditioned_model_raises_instead_of_zero_division():
+    """lam = 1e-6 with one task: the exact marginal is ~400 prior widths wide, so the grid
+    cannot resolve the messages; the kernel divided by a zero variance."""
+    model = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 10, 1, seed=0), 1e-6)
+    with pytest.raises(ValueError, match="grid"):
+        sgphys.solve_bp(model, 100.0)
+
+
+def test_bp_kernel_flags_a_collapsed_message():
+    """A density on a single grid point has variance 0: moments gives NaN kurtosis (no
+    ZeroDivisionError, also when var^2 underflows) and bp_solve stops with
+    nonpositive_precision."""
+    from sgphys.kernels import bp as K
+    from sgphys.kernels.reasons import NONPOSITIVE
+
+    x = np.linspace(-1.0, 1.0, 7)
+    logw = K.trapezoid_logw(7, x[1] - x[0])
+    point = np.full(7, -np.inf)
+    point[3] = 0.0
+    _, v, kurt = K.moments(point, x, logw)
+    assert v == 0.0 and np.isnan(kurt)
+    narrow = np.full(7, -745.0)  # neighbours at exp(-745): var ~ 1e-324, var^2 underflows
+    narrow[3] = -logw[3]
+    assert np.isnan(K.moments(narrow, x, logw)[2])
+    model = _small_model(D=1, P=10)
+    n = model.n_spins
+    grid = np.ascontiguousarray(np.broadcast_to(x, (n, 7)))
+    logmu = np.full((n, n, 7), -np.inf)
+    logmu[:, :, 3] = 0.0
+    for i in range(n):
+        for j in range(n):
+            K._normalise(logmu[i, j], logw)
+    mean, var, kurt = np.zeros(n), np.zeros(n), np.zeros(n)
+    J = model.J * 0.0  # no coupling: each marginal is its (point-mass) local field
+    h = np.zeros(n)
+    lam_k = np.full(n, 1e8)  # prior far narrower than the grid spacing
+    _, _, code = K.bp_solve(J, h, lam_k, 1.0, grid, logmu, 0.0, 1e-10, 5, False,
+                            np.empty(0), mean, var, kurt)
+    assert code == NONPOSITIVE
+
+
+@pytest.mark.parametrize("damping", [0.3, 0.8, "auto"])
+def test_full_bp_certifies_its_density_fixed_point(damping):
+    """converged=True only once one more undamped sweep of the final messages changes no
+    message moment by more than tol (info["fixed_point_residual"]); the exact-mean
+    equation's residual is reported (grid accuracy) too."""
+    model = _small_model(D=2, P=100, lam=0.1, seed=2)
+    r = sgphys.solve_bp(model, 100.0, grid=41, damping=damping, tol=1e-9)
+    assert r.converged
+    assert r.info["fixed_point_residual"] <= 1e-9
+    assert r.info["mean_equation_residual"] == pytest.approx(model.linear_residual(r.mean))
+    assert r.info["mean_equation_residual"] < 1e-6  # grid accuracy, not tol
+    paper = sgphys.solve_bp(model, 100.0, grid=41, criterion="paper", tol=1e-6)
+    assert "fixed_point_residual" not in paper.info  # the authors' rule is not certified
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda m: sgphys.SpinModel.from_arrays(m.H + 1e-3j, m.y, 0.1, 2), "H"),
+    (lambda m: sgphys.SpinModel.from_arrays(m.H, m.y.astype(str), 0.1, 2), "y"),
+    (lambda m: sgphys.SpinModel.from_arrays(m.H > 0, m.y, 0.1, 2), "H"),
+    (lambda m: sgphys.SpinModel.from_arrays(m.H * 1e300, m.y, 0.1, 2), "H"),
+    (lambda m: sgphys.features(sgphys.sample_tasks(2, 3, 4).Z + 1j), "Z"),
+    (lambda m: sgphys.Tasks.from_arrays(sgphys.sample_tasks(2, 3, 4).Z.astype(object),
+                                        np.zeros(4)), "Z"),
+    (lambda m: sgphys.solve_amp(m, max_iter=2 ** 64), "max_iter"),
+    (lambda m: sgphys.solve_amp(m, parallel="no"), "parallel"),
+    (lambda m: sgphys.solve_rbp(m, history="yes"), "history"),
+    (lambda m: sgphys.sample_tasks(2, 3, 4, seed=1.5), "seed"),
+    (lambda m: sgphys.sample_tasks(2, 3, 4, seed=-1), "seed"),
+    (lambda m: sgphys.sample_tasks(2, 3, 1e20), "P"),
+    (lambda m: sgphys.sample_tasks(2, 3, 10 ** 20), "P"),
+    (lambda m: sgphys.theory_test_error("10", 5), "N"),
+    (lambda m: sgphys.theory_test_error(float("nan"), 5), "N"),
+    (lambda m: sgphys.SpinModel.from_tasks("tasks", 1.0), "tasks"),
+])
+def test_bad_values_raise_naming_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call(_small_model())
+
+
+def test_check_array_rejects_non_real_dtypes():
+    for bad in (np.array(["1", "2"]), np.array([1 + 2j]), np.array([True]),
+                np.array([1.0, None], dtype=object), [[1.0], [1.0, 2.0]], None, "12"):
+        with pytest.raises(ValueError, match="x"):
+            _validate.check_array("x", bad)
+    out = _validate.check_array("x", np.arange(6.0).reshape(2, 3).T)  # non-contiguous view
+    assert out.flags.c_contiguous and out.dtype == np.float64
+    assert _validate.check_array("x", 2.0).shape == ()
+
+
+def test_train_checks_init_and_flags_divergence():
+    tasks = sgphys.sample_tasks(2, 3, 10)
+    with pytest.raises(ValueError, match=r"init.*\['W'\]"):
+        sgphys.train(tasks, init={"foo": np.zeros(3)}, epochs=2)
+    with pytest.raises(ValueError, match=r"init\['W'\].*\(3, 3\).*\(2, 2\)"):
+        sgphys.train(tasks, init={"W": np.zeros((2, 2))}, epochs=2)
+    with pytest.raises(ValueError, match=r"init\['W'\]"):
+        sgphys.train(tasks, init={"W": np.full((3, 3), np.nan)}, epochs=2)
+    with pytest.raises(ValueError, match="init"):
+        sgphys.train(tasks, init="W", epochs=2)
+    with pytest.raises(ValueError, match="lr"):
+        sgphys.train(tasks, lr=1e6, optimizer="sgd", epochs=50)
+    ok = sgphys.train(tasks, init={"W": np.zeros((3, 3))}, epochs=2)
+    assert np.all(np.isfinite(ok.history["train_loss"].values))
+    with pytest.raises(ValueError, match=r"params.*\['W'\]"):
+        sgphys.predict({"foo": np.zeros(3)}, tasks.Z)
+
+
+def test_allocation_guards_name_the_parameter(monkeypatch):
+    model = _small_model()
+    with pytest.raises(ValueError, match="D=1000000"):
+        sgphys.sample_tasks(10 ** 6, 2, 2).features()
+    with pytest.raises(ValueError, match="N=1000000000000"):
+        sgphys.sample_tasks(2, 10 ** 12, 1).Z  # noqa: B018
+    with pytest.raises(ValueError, match="P=1000000000000"):
+        sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 3, 10 ** 12), 0.1)
+    with pytest.raises(ValueError, match="D=1000"):
+        sgphys.SpinModel.from_tasks(sgphys.sample_tasks(1000, 2, 1), 0.1)
+    with pytest.raises(ValueError, match="max_iter"):
+        sgphys.solve_amp(model, max_iter=10 ** 12, history=True)
+    with pytest.raises(ValueError, match="epochs"):
+        sgphys.train(sgphys.sample_tasks(2, 3, 4), epochs=10 ** 12)
+    monkeypatch.setattr(_validate, "MAX_MEMORY", 8 * 2 ** 30)
+    big = sgphys.SpinModel.from_couplings(np.zeros((2550, 2550)), np.zeros(2550),
+                                          np.ones(2550), 50)
+    with pytest.raises(ValueError, match="grid=101"):  # D = 50: 6 n^2 K doubles ~ 30 GiB
+        sgphys.solve_bp(big, 100.0)
+    monkeypatch.setattr(_validate, "MAX_MEMORY", None)
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", str(10 ** 6))
+    with pytest.raises(ValueError, match="grid=101.*MiB"):  # D = 5: 4.4 MB > 1 MB
+        sgphys.solve_bp(_small_model(D=5, P=200), 100.0)
+    assert _validate.memory_limit() == 10 ** 6
+    monkeypatch.delenv("SGPHYS_MAX_MEMORY")
+    assert _validate.memory_limit() is None or _validate.memory_limit() > 10 ** 6
+
+
+def test_overflow_is_an_error_not_a_silent_nan():
+    model = _small_model()
+    assert sgphys.contrast_ratio(np.eye(11) * 1e308) == pytest.approx(1.0)
+    assert sgphys.contrast_ratio(np.eye(3) * 5e-324) == pytest.approx(1.0)
+    W = np.zeros((3, 3))
+    W[:, :2] = 1e300
+    for call, name in ((lambda: model.energy(np.full(6, 1e300)), "s"),
+                       (lambda: model.loss(W), "W"),
+                       (lambda: sgphys.test_error(W, sgphys.sample_tasks(2, 3, 4)), "W"),
+                       (lambda: sgphys.predict_merged(np.eye(3), np.full((1, 3, 2), 1e300)), "W, Z"),
+                       (lambda: sgphys.features(np.full((1, 3, 2), 1e300)), "Z"),
+                       (lambda: sgphys.sample_tasks(2, 3, 4, sigma_x=1e100, sigma_w=1e300).features(),
+                        "sigma_x"),
+                       (lambda: sgphys.solve_exact(model, 1e-310), "beta")):
+        with pytest.raises(ValueError, match=name):
+            call()
+    from sgphys import baselines, discrete
+
+    with pytest.raises(ValueError, match="noise"):  # was OverflowError
+        baselines.ridge_predict(sgphys.sample_tasks(2, 3, 4), noise=1e308)
+    ess, rhat = discrete.ess_rhat(np.random.default_rng(0).standard_normal((2, 16)) * 1e307)
+    assert np.isfinite(ess) and np.isfinite(rhat)
+
+
+def test_observables_check_their_container_arguments():
+    model = _small_model(D=3, P=60)
+    stats = sgphys.block_statistics(model, bins=8)
+    for call, name in ((lambda: sgphys.kl_divergence(object(), stats), "stats_a"),
+                       (lambda: sgphys.fit_blocks("stats"), "stats"),
+                       (lambda: sgphys.resample_model(model, {"J1": 3}), "fit"),
+                       (lambda: sgphys.resample_model(model, sgphys.fit_blocks(stats),
+                                                      split_h1="no"), "split_h1"),
+                       (lambda: sgphys.block_statistics(3), "models_or_model"),
+                       (lambda: sgphys.block_statistics(model, bins={}), "bins"),
+                       (lambda: sgphys.spectral_density(np.zeros((2, 2, 2))), "eigenvalues"),
+                       (lambda: sgphys.spectral_density(np.ones(3), range=(1, 0)), "range")):
+        with pytest.raises(ValueError, match=name):
+            call()
+    degenerate = sgphys.block_statistics(_small_model(D=2), bins=8)  # J3: two equal values
+    with pytest.raises(ValueError, match="J3"):
+        sgphys.fit_blocks(degenerate)
+    huge = sgphys.SpinModel.from_couplings(np.full((2, 2), 1e150) * (1 - np.eye(2)),
+                                           np.ones(2), np.ones(2), 1)
+    with pytest.raises(ValueError, match="values"):  # the x^4 power sums overflowed to NaN
+        sgphys.block_statistics(huge)

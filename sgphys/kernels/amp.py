@@ -27,7 +27,7 @@ from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  
                           NONPOSITIVE, change_stats, finite_bounded, paper_change_from_sums)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _row_sums(J, m, v, Jm, JJv):
     """Jm = J @ m and JJv = (J*J) @ v in one pass over the rows of J."""
     n = J.shape[0]
@@ -42,7 +42,7 @@ def _row_sums(J, m, v, Jm, JJv):
         JJv[i] = s2
 
 
-@njit(cache=True, fastmath=FASTMATH, parallel=True)
+@njit(cache=True, fastmath=FASTMATH, parallel=True, error_model="numpy")
 def _row_sums_parallel(J, m, v, Jm, JJv):
     """Same as :func:`_row_sums`, rows split across threads (each row summed serially,
     so the result does not depend on the number of threads). A separate function on
@@ -60,7 +60,7 @@ def _row_sums_parallel(J, m, v, Jm, JJv):
         JJv[i] = s2
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")  # a zero precision: inf, flagged
 def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
     """One undamped AMP update from (m, v) into (um, uv); ``a`` receives the precisions.
 
@@ -86,7 +86,7 @@ def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
     return amin
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
               history, parallel):
     """Iterate AMP in place on (m, v). Returns (n_iter, residual, reason).
@@ -122,7 +122,7 @@ def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criter
     return max_iter, res, MAX_ITER
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def variance_fixed_point(J, lam_k, beta, v, tol, max_iter, parallel):
     """Iterate v_i = 1 / (beta lam_i - beta^2 sum_k J_ik^2 v_k) in place (undamped).
 
@@ -162,7 +162,7 @@ def variance_fixed_point(J, lam_k, beta, v, tol, max_iter, parallel):
     return max_iter, res, MAX_ITER
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def mu_max(J, lam_k, beta, v, shift, n_power, parallel):
     """Largest |eigenvalue| of U^(1/2) (diag(lam_k - shift) - J) U^(1/2), U = diag(beta v),
     by power iteration (``shift`` = V/beta for the paper variant, 0 for TAP)."""
@@ -195,3 +195,157 @@ def mu_max(J, lam_k, beta, v, shift, n_power, parallel):
         if change < 1e-9 * mu:
             break
     return mu
+
+
+# -- adaptive damping (damping="auto") ------------------------------------------------------
+#: iterations before a growing mean residual counts (the first steps move far from 0)
+AUTO_START_ITER = 2
+#: variance residual below which the variance fixed point counts as reached for the estimate
+AUTO_VARIANCE_TOL = 1e-3
+#: Lanczos steps of the mu_max estimate
+LANCZOS_STEPS = 10
+#: damping while the estimate waits for the variances, and the factor on (1 - damping) when
+#: the residual still grows after it
+AUTO_HOLD, AUTO_BACKOFF = 0.9, 0.7
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
+    """Largest eigenvalue of ``U^(1/2) (diag(lam_k - shift) - J) U^(1/2)``, ``U = diag(beta
+    v)``, from ``k`` Lanczos steps started at the uniform vector (no reorthogonalisation:
+    the largest Ritz value, a lower estimate that converges fast for the extreme
+    eigenvalue). Costs ``k`` passes over J."""
+    n = J.shape[0]
+    u = np.sqrt(beta * v)
+    q = np.full(n, 1.0 / np.sqrt(n))
+    qprev = np.zeros(n)
+    y = np.empty(n)
+    Jy = np.empty(n)
+    dummy = np.empty(n)
+    zero = np.zeros(n)
+    w = np.empty(n)
+    alphas = np.zeros(k)
+    betas = np.zeros(k)
+    b = 0.0
+    steps = 0
+    for j in range(k):
+        for i in range(n):
+            y[i] = u[i] * q[i]
+        if parallel:
+            _row_sums_parallel(J, y, zero, Jy, dummy)
+        else:
+            _row_sums(J, y, zero, Jy, dummy)
+        a = 0.0
+        for i in range(n):
+            w[i] = u[i] * ((lam_k[i] - shift[i]) * y[i] - Jy[i]) - b * qprev[i]
+            a += q[i] * w[i]
+        norm = 0.0
+        for i in range(n):
+            w[i] -= a * q[i]
+            norm += w[i] * w[i]
+        alphas[j] = a
+        steps = j + 1
+        b = np.sqrt(norm)
+        if not (b > 1e-12 * abs(a)):
+            break
+        betas[j] = b
+        for i in range(n):
+            qprev[i] = q[i]
+            q[i] = w[i] / b
+    T = np.zeros((steps, steps))
+    for j in range(steps):
+        T[j, j] = alphas[j]
+        if j + 1 < steps:
+            T[j, j + 1] = betas[j]
+            T[j + 1, j] = betas[j]
+    return np.linalg.eigvalsh(T)[steps - 1]
+
+
+@njit(cache=True)
+def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel):
+    """Update the adaptive damping ``state = [damping, pending, estimated, mu]`` after an
+    iteration with mean residual ``rm`` (``state[4]`` the previous one) and variance
+    residual ``rv``; returns the damping for this iteration's mix.
+
+    Undamped until the mean residual grows; then the damping is held at AUTO_HOLD until the
+    variances have reached their fixed point (``rv < AUTO_VARIANCE_TOL``), where the SPEC
+    4.3 rule ``max(0, 1 - 2/mu_max) + 0.05`` (capped at 0.95) is applied with mu_max from
+    :func:`lanczos_max`; a residual that still grows after that backs off by AUTO_BACKOFF.
+    """
+    grew = it >= AUTO_START_ITER and rm > state[4]
+    state[4] = rm
+    if state[1] == 0.0 and state[2] == 0.0 and grew:
+        state[1] = 1.0  # estimate pending
+        state[0] = max(state[0], AUTO_HOLD)
+    elif state[2] == 1.0 and grew:
+        state[0] = min(0.99, 1.0 - (1.0 - state[0]) * AUTO_BACKOFF)
+    if state[1] == 1.0 and rv < AUTO_VARIANCE_TOL:
+        mu = lanczos_max(J, lam_k, beta, v, shift, LANCZOS_STEPS, parallel)
+        state[3] = mu
+        thr = 1.0 - 2.0 / mu if mu > 0.0 else 0.0
+        state[0] = min(0.95, max(0.0, thr) + 0.05)
+        state[1] = 0.0
+        state[2] = 1.0
+    return state[0]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion, history,
+                   parallel, state):
+    """:func:`amp_solve` with adaptive damping of the means (``damping="auto"``).
+
+    The variances are updated undamped (their recursion does not involve the means and,
+    from ``v0 <= v*``, rises monotonically to its smallest positive fixed point, or meets a
+    non-positive precision when there is none); the means start undamped and are damped by
+    :func:`auto_damping_step` once their residual grows. ``state`` (length 5, in/out:
+    damping, estimate pending, estimated, mu_max, last mean residual; start with
+    ``[0, 0, 0, 0, inf]``) carries the damping across calls, so a resumed solve goes on with
+    it. Returns (n_iter, residual, reason).
+    """
+    n = J.shape[0]
+    um = np.empty(n)
+    uv = np.empty(n)
+    a = np.empty(n)
+    Jm = np.empty(n)
+    JJv = np.empty(n)
+    shift = np.zeros(n)
+    keep_history = history.shape[0] > 0
+    res = np.inf
+    b2 = beta * beta
+    for it in range(max_iter):
+        amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
+        if not (amin > 0.0):
+            return it, res, NONPOSITIVE
+        if not finite_bounded(um):
+            return it, res, BLOWUP
+        dm = 0.0
+        dv = 0.0
+        mmax = 1.0
+        vmax = 0.0
+        sm = 0.0
+        sv = 0.0
+        for i in range(n):
+            x = um[i] - m[i]
+            y = uv[i] - v[i]
+            dm = max(dm, abs(x))
+            dv = max(dv, abs(y))
+            mmax = max(mmax, abs(m[i]))
+            vmax = max(vmax, v[i])
+            sm += x * x
+            sv += y * y
+        rm = dm / mmax
+        rv = dv / vmax if vmax > 0.0 else 0.0
+        res = rm if rm > rv else rv
+        crit = paper_change_from_sums(sm, sv, n) if paper_criterion else res
+        if keep_history:
+            history[it] = res
+        if not tap:  # the paper variant's operator: A - diag(V)/beta at the new variances
+            for i in range(n):
+                shift[i] = b2 * JJv[i] / beta
+        d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
+        for i in range(n):
+            m[i] = d * m[i] + (1.0 - d) * um[i]
+            v[i] = uv[i]
+        if crit < tol:
+            return it + 1, res, CONVERGED
+    return max_iter, res, MAX_ITER

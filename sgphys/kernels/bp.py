@@ -9,6 +9,9 @@ integral
 
 is done by quadrature in log space; receiver i sums ``log phi`` over all k once and
 subtracts the target's term, so a sweep costs O(n^2 K^2).
+
+Compiled with ``error_model="numpy"``: a division by zero gives inf or NaN (caught by
+:func:`bp_solve`'s checks), never a ZeroDivisionError.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, change_stats,
-                          paper_change_from_sums)
+from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
+                          change_stats, paper_change_from_sums)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def trapezoid_logw(K, dx):
     """log of the trapezoid weights on a uniform grid of K points and spacing dx."""
     lw = np.full(K, np.log(dx))
@@ -29,7 +32,7 @@ def trapezoid_logw(K, dx):
     return lw
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def grid_logw(x):
     """Trapezoid log weights (n, K) of the uniform grids ``x`` (n, K), one row per spin."""
     n, K = x.shape
@@ -39,7 +42,7 @@ def grid_logw(x):
     return logw
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def log_phi(J, beta, x, logw, logmu, out):
     """out[k, i, a] = log phi_{k->i}(x[i, a]) for all k != i."""
     n, K = x.shape
@@ -63,7 +66,7 @@ def log_phi(J, beta, x, logw, logmu, out):
                 out[k, i, a] = emax + np.log(s)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _normalise(logp, logw):
     """Normalise a log-density in place against log weights; return its log-norm."""
     K = logp.shape[0]
@@ -81,9 +84,12 @@ def _normalise(logp, logw):
     return lz
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def moments(logp, xg, logw):
-    """Mean, variance and excess kurtosis of a normalised log-density on a grid."""
+    """Mean, variance and excess kurtosis of a normalised log-density on a grid.
+
+    A density on a single grid point has variance 0 and kurtosis NaN (never a division
+    error); :func:`bp_solve` stops with ``NONPOSITIVE`` then."""
     K = logp.shape[0]
     m = 0.0
     for a in range(K):
@@ -95,10 +101,12 @@ def moments(logp, xg, logw):
         d = xg[a] - m
         m2 += p * d * d
         m4 += p * d * d * d * d
+    if not (m2 * m2 > 0.0):  # m2 = 0, or so small that m2^2 underflows
+        return m, m2, np.nan
     return m, m2, m4 / (m2 * m2) - 3.0
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new_logmu, mean, var, kurt):
     """One undamped sweep: new normalised messages and the full marginals."""
     n, K = x.shape
@@ -125,7 +133,7 @@ def bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new_logmu, mean, var, kurt)
             _normalise(new_logmu[i, j], logw[i])
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def message_moments(logmu, x, logw, mm, mv):
     n, _, K = logmu.shape
     for i in range(n):
@@ -134,13 +142,15 @@ def message_moments(logmu, x, logw, mm, mv):
                 mm[i, j], mv[i, j], _ = moments(logmu[i, j], x[i], logw[i])
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterion, history,
              mean, var, kurt):
     """Iterate full BP in place on ``logmu``; damping acts on the densities.
 
     Convergence is judged on the messages' means and variances with the SPEC 4 residual.
-    Returns (n_iter, residual, reason).
+    Returns (n_iter, residual, reason): ``NONPOSITIVE`` when a marginal or message has
+    collapsed onto one grid point (variance not positive: the grid cannot resolve it),
+    ``BLOWUP`` on a non-finite or huge mean.
     """
     n, K = x.shape
     logw = grid_logw(x)
@@ -159,6 +169,12 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
         for i in range(n):
             if not (abs(mean[i]) < BLOWUP_LIMIT):
                 return it, res, BLOWUP
+        for i in range(n):
+            if not (var[i] > 0.0):
+                return it, res, NONPOSITIVE
+            for j in range(n):
+                if i != j and not (new_v[i, j] > 0.0):
+                    return it, res, NONPOSITIVE
         # the diagonal (no message i->i) is zero in both and adds nothing
         res, sm, sv = change_stats(new_m, new_v, old_m, old_v)
         if not (res == res):

@@ -30,7 +30,7 @@ from numba import njit
 RESCALE = 50.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _recompute(Q, h, values, logw, idx, s, u):
     n = Q.shape[0]
     for k in range(n):
@@ -47,7 +47,7 @@ def _recompute(Q, h, values, logw, idx, s, u):
     return E, LW
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def enumerate_states(Q, h, beta, values, logw, block):
     """Enumerate every state; returns ``(W, log_shift, e_mean, ground_idx, ground_e, count)``.
 

@@ -34,7 +34,7 @@ from .priors import penalty, sample
 OK, BAD_DRAW = 0, 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _energy_total(Q, h, code, params, s, u):
     """``E0(s) + sum_k penalty(s_k)`` and ``E0(s)`` from ``u = Q s``."""
     e0 = 0.0
@@ -45,7 +45,7 @@ def _energy_total(Q, h, code, params, s, u):
     return e0 + pen, e0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gibbs_block(Q, h, code, params, ladder, S, U, rand, swap_u, g0, burn, thin, target,
                 wcount, wmean, wm2, emean, em2, trace, etrace, tpos, swap_acc, swap_try):
     """Run ``rand.shape[1]`` sweeps of every chain (global sweep index from ``g0``).
@@ -124,7 +124,7 @@ def gibbs_block(Q, h, code, params, ladder, S, U, rand, swap_u, g0, burn, thin, 
     return OK, tp_end
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def geyer_tau(acov_mean, mean_var, var_plus):
     """Integrated autocorrelation time from chain-averaged autocovariances (one quantity).
 

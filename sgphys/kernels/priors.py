@@ -48,7 +48,7 @@ X_CF = 4.0
 NAN = np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cf_terms(x):
     """Continued-fraction depth giving full double precision at x >= X_CF (measured)."""
     if x < 5.0:
@@ -62,7 +62,7 @@ def _cf_terms(x):
     return 12
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def mills(x):
     """``(lam, d, w)`` of N(0, 1) truncated to z > x.
 
@@ -82,7 +82,7 @@ def mills(x):
     return x + d, d, w
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_phic(x):
     """``log Phi_c(x) = log P(z > x)`` for z ~ N(0, 1), no underflow for large x."""
     if x <= X_CF:
@@ -93,7 +93,7 @@ def log_phic(x):
 
 # -- denoisers ------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gaussian(lam, beta, A, B):
     a = A + beta * lam
     if not a > 0.0:
@@ -101,7 +101,7 @@ def _gaussian(lam, beta, A, B):
     return B / a, 1.0 / a
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _laplace(lam1, beta, A, B):
     if not A > 0.0:
         return NAN, NAN
@@ -123,7 +123,7 @@ def _laplace(lam1, beta, A, B):
     return mean, var
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _symmetric(params):
     """Support symmetric about 0 with mirror-equal weights (values ascending)."""
     K = int(params[0])
@@ -135,7 +135,7 @@ def _symmetric(params):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _discrete(params, A, B):
     K = int(params[0])
     lmax = -np.inf
@@ -180,7 +180,7 @@ def _discrete(params, A, B):
     return mean, var
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def denoise(code, params, beta, A, B):
     """Mean and variance of ``pi_beta(s) exp(-A s^2/2 + B s)``; NaN pair if invalid."""
     if code == GAUSSIAN:
@@ -192,7 +192,7 @@ def denoise(code, params, beta, A, B):
     return NAN, NAN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def denoise_array(code, params, beta, A, B, mean, var):
     """Elementwise :func:`denoise` over 1-D arrays A, B into ``mean``, ``var``.
 
@@ -212,7 +212,7 @@ def denoise_array(code, params, beta, A, B, mean, var):
 
 # -- penalties (the beta-linear part of -log pi_beta) -----------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def penalty(code, params, s):
     """``-log pi_beta(s) / beta`` up to a constant for the continuous priors, 0 for discrete.
 
@@ -228,7 +228,7 @@ def penalty(code, params, s):
 
 # -- exact samplers -------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tail_inv(logq):
     """``z >= 0`` with ``log Phi_c(z) = logq`` for ``logq <= log(1/2)``.
 
@@ -253,7 +253,7 @@ def tail_inv(logq):
     return z
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def trunc_excess(x, u):
     """``y >= 0`` such that ``z = x + y`` is N(0, 1) truncated to z > x, from ``u`` in [0, 1).
 
@@ -293,7 +293,7 @@ def trunc_excess(x, u):
     return y
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sample(code, params, beta, A, B, r0, r1):
     """One exact draw from ``pi_beta(s) exp(-A s^2/2 + B s)``; NaN if invalid.
 
@@ -347,7 +347,7 @@ def sample(code, params, beta, A, B, r0, r1):
     return NAN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sample_array(code, params, beta, A, B, r0, r1, out):
     """Elementwise :func:`sample`; returns the number of non-finite draws (NaN there)."""
     bad = 0

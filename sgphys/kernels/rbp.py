@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
+from .amp import auto_damping_step
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
 
@@ -167,13 +168,14 @@ def chunk_bounds(n, chunks):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
+def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats):
     """Update the pairs of rows ``r0 <= i < r1`` in place; add the new messages' node sums
     into ``Tn, Sn`` (which must start at zero) and write ``stats[DM:]`` for these pairs
     (see :func:`rbp_sweep`)."""
     n = J.shape[0]
     b2 = beta * beta
     w = 1.0 - damping
+    wv = 1.0 - damping_v
     # maxima as bit patterns of non-negative floats (see _bits); sums of squares as floats
     dm = 0
     dv = 0
@@ -224,8 +226,8 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
             sv += y1 * y1 + y2 * y2
             n1 = damping * m_up + w * u1
             n2 = damping * m_dn + w * u2
-            nv1 = damping * v_up + w * q1
-            nv2 = damping * v_dn + w * q2
+            nv1 = damping_v * v_up + wv * q1
+            nv2 = damping_v * v_dn + wv * q2
             mur[k] = n1
             vur[k] = nv1
             mdr[k] = n2
@@ -245,16 +247,17 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, r0, r1, Tn, Sn, stats):
 
 
 @njit(cache=True)
-def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC):
+def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC, statsC):
     for c in range(bounds.shape[0] - 1):
         TnC[c, :] = 0.0
         SnC[c, :] = 0.0
-        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, bounds[c], bounds[c + 1],
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c], bounds[c + 1],
               TnC[c], SnC[c], statsC[c])
 
 
 @njit(cache=True, parallel=True)
-def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC):
+def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
+                     statsC):
     """:func:`_chunks` with the chunks across threads. The chunks are fixed by the size
     alone and summed in order afterwards, so the result is the serial one bit for bit,
     whatever the number of threads. A separate function on purpose (see
@@ -262,7 +265,7 @@ def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, S
     for c in prange(bounds.shape[0] - 1):
         TnC[c, :] = 0.0
         SnC[c, :] = 0.0
-        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, bounds[c], bounds[c + 1],
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c], bounds[c + 1],
               TnC[c], SnC[c], statsC[c])
 
 
@@ -289,15 +292,15 @@ def _nodes(h, lam_k, beta, T, S, A, B, um, uv):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
-              stats, bounds, TnC, SnC, statsC, parallel):
+def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, damping_v,
+              um, uv, stats, bounds, TnC, SnC, statsC, parallel):
     """One damped r-BP sweep in place on the packed messages.
 
     On entry ``T, S`` are the node sums of the current messages; ``A, B`` receive the node
     precisions and fields ``beta lam_i - beta^2 S_i``, ``beta h_i + beta T_i``, and
     ``um, uv`` the full marginals ``B / A``, ``1 / A`` of the current messages. The raw
-    update ``u`` of every message is mixed as ``damping * old + (1 - damping) * u``;
-    ``Tn, Sn`` receive the node sums of the new messages. ``stats`` (length
+    update ``u`` of every message is mixed as ``damping * old + (1 - damping) * u`` (with
+    ``damping_v`` for the variances); ``Tn, Sn`` receive the node sums of the new messages. ``stats`` (length
     :data:`N_STATS`) receives the sweep's statistics in the named slots :data:`AMIN`,
     :data:`DM`, :data:`DV`, :data:`MMAX`, :data:`VMAX`, :data:`SM`, :data:`SV` (see their
     definition). If a node precision is not positive the messages are left untouched.
@@ -311,10 +314,11 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
     if not (stats[AMIN] > 0.0):
         return
     if parallel:
-        _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC,
-                         statsC)
+        _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC,
+                         SnC, statsC)
     else:
-        _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, bounds, TnC, SnC, statsC)
+        _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
+                statsC)
     # reduce the chunks in order (deterministic); NaN propagates through the bit maxima
     Tn[:] = 0.0
     Sn[:] = 0.0
@@ -338,10 +342,19 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
 
 @njit(cache=True, fastmath=FASTMATH)
 def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
-              paper_criterion, history, mean, var, chunks, parallel):
+              paper_criterion, history, mean, var, chunks, parallel, auto_state):
     """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
-    ``mean``/``var`` receive the full marginals of the last valid state."""
+    ``mean``/``var`` receive the full marginals of the last valid state.
+
+    With a non-empty ``auto_state`` (length 5, as for
+    :func:`sgphys.kernels.amp.amp_solve_auto`) the damping is adaptive (``damping="auto"``):
+    message variances undamped, message means undamped until their residual grows, then
+    the SPEC 4.3 rule at the node variances of the messages
+    (:func:`sgphys.kernels.amp.auto_damping_step`); ``damping`` is then ignored.
+    """
     n = J.shape[0]
+    auto = auto_state.shape[0] > 0
+    zero = np.zeros(n)
     T = np.empty(n)
     S = np.empty(n)
     Tn = np.empty(n)
@@ -360,7 +373,9 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     n_edges = n * (n - 1) if n > 1 else 1
     res = np.inf
     for it in range(max_iter):
-        rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, um, uv,
+        d_m = auto_state[0] if auto else damping
+        d_v = 0.0 if auto else damping
+        rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, d_m, d_v, um, uv,
                   stats, bounds, TnC, SnC, statsC, parallel)
         if not (stats[AMIN] > 0.0):
             return it, res, NONPOSITIVE
@@ -378,6 +393,10 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
         res = strict_residual(stats[DM], stats[DV], stats[MMAX], stats[VMAX])
         if keep_history:
             history[it] = res
+        if auto:  # the damping of the next sweep, from this one's residuals
+            auto_damping_step(auto_state, it, stats[DM] / stats[MMAX],
+                              stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0,
+                              J, lam_k, beta, uv, zero, parallel)
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S

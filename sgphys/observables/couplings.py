@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._summary import SummaryRepr
-from .._validate import (as_generator, check_array, check_choice, check_nonnegative,
-                         check_positive_int)
+from .._validate import (_short, as_generator, check_array, check_bool, check_choice,
+                         check_memory, check_nonnegative, check_positive_int)
 from ..spin import BLOCKS, SpinModel, check_model
 
 __all__ = ["block_values", "H1_SPLIT", "BlockStatistics", "symmetric_edges", "block_statistics",
@@ -87,14 +87,24 @@ class BlockStatistics(SummaryRepr):
 
     def add_values(self, name, values):
         """Add raw samples of block ``name``."""
+        if name not in self.edges:
+            raise ValueError(f"name must be one of the blocks {list(self.edges)}, got "
+                             f"{_short(name)}")
         x = check_array("values", values).ravel()
         e = self.edges[name]
+        sums = np.zeros(5)
+        p = np.ones_like(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(5):
+                sums[k] = p.sum()
+                p = p * x
+            total = self.sums[name] + sums
+        if not np.all(np.isfinite(total)):
+            raise ValueError(f"values: block {name}'s power sums up to x^4 overflow (max |x| = "
+                             f"{float(np.max(np.abs(x))):.3g}); the moments are undefined")
         self.counts[name] += np.histogram(x, bins=e)[0]
         self.outside[name] += int(np.sum((x < e[0]) | (x > e[-1])))
-        p = np.ones_like(x)
-        for k in range(5):
-            self.sums[name][k] += p.sum()
-            p = p * x
+        self.sums[name] = total
         return self
 
     def add_model(self, model):
@@ -178,7 +188,7 @@ def symmetric_edges(x, bins: int) -> np.ndarray:
     """Histogram edges for a block's values ``x``: ``bins`` equal bins on ``[-a, a]`` with
     ``a = max(2 max|x|, 8 std(x))`` (symmetric, so histograms pooled over models share
     bins; ``a = 1`` for an empty block)."""
-    x = np.asarray(x, dtype=float)
+    x = check_array("x", x)
     a = max(2.0 * float(np.abs(x).max()), 8.0 * float(x.std())) if x.size else 1.0
     return np.linspace(-a, a, check_positive_int("bins", bins) + 1)
 
@@ -197,15 +207,37 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
     range : dict block -> (lo, hi), optional
         Explicit ranges for integer ``bins``.
     """
-    it = iter([models_or_model]) if isinstance(models_or_model, SpinModel) else iter(models_or_model)
+    if isinstance(models_or_model, SpinModel):
+        it = iter([models_or_model])
+    else:
+        try:
+            it = iter(models_or_model)
+        except TypeError:
+            raise ValueError(f"models_or_model must be a SpinModel or an iterable of them, "
+                             f"got {_short(models_or_model)}") from None
+        if isinstance(models_or_model, (str, bytes, dict)):
+            raise ValueError(f"models_or_model must be a SpinModel or an iterable of them, "
+                             f"got {_short(models_or_model)}")
     try:
-        first = check_model(next(it))
+        first = next(it)
     except StopIteration:
         raise ValueError("models_or_model must contain at least one SpinModel") from None
+    if not isinstance(first, SpinModel):
+        raise ValueError(f"models_or_model must contain SpinModels, got {_short(first)}")
+    first = check_model(first)
+    blocks = tuple(blocks) if isinstance(blocks, (tuple, list)) else blocks
+    known = BLOCKS + H1_SPLIT
+    if not isinstance(blocks, tuple) or not blocks or any(b not in known for b in blocks):
+        raise ValueError(f"blocks must be a non-empty tuple of names from {list(known)}, "
+                         f"got {_short(blocks)}")
     if isinstance(bins, dict):
-        edges = {k: np.asarray(v, dtype=float) for k, v in bins.items()}
+        if not bins or any(k not in known for k in bins):
+            raise ValueError(f"bins must be an int or a non-empty dict block -> edges with "
+                             f"blocks from {list(known)}, got {_short(bins)}")
+        edges = {k: check_array(f"bins[{k!r}]", v, ndim=1) for k, v in bins.items()}
     else:
         nb = check_positive_int("bins", bins)
+        check_memory("bins", nb, 8 * 3 * nb * len(blocks), "the histograms")
         vals = block_values(first)
         edges = {}
         for name in blocks:
@@ -216,6 +248,8 @@ def block_statistics(models_or_model, bins=200, range=None, blocks=BLOCKS) -> Bl
     stats = BlockStatistics(edges)
     stats.add_model(first)
     for model in it:
+        if not isinstance(model, SpinModel):
+            raise ValueError(f"models_or_model must contain SpinModels, got {_short(model)}")
         stats.add_model(check_model(model))
     return stats
 
@@ -239,7 +273,7 @@ class BlockFit(SummaryRepr):
     bic: float
 
     def pdf(self, x):
-        x = np.asarray(x, dtype=float)[..., None]
+        x = check_array("x", x)[..., None]
         comp = np.exp(-0.5 * ((x - self.means) / self.stds) ** 2) / (np.sqrt(2 * np.pi) * self.stds)
         return (comp * self.weights).sum(axis=-1)
 
@@ -293,6 +327,9 @@ def fit_blocks(stats: BlockStatistics, kind="gaussian", max_components=4) -> dic
     -------
     dict block -> BlockFit
     """
+    if not isinstance(stats, BlockStatistics):
+        raise ValueError(f"stats must be a BlockStatistics (block_statistics), got "
+                         f"{_short(stats)}")
     kind = check_choice("kind", kind, ("gaussian", "mixture"))
     max_components = check_positive_int("max_components", max_components)
     fits = {}
@@ -302,8 +339,12 @@ def fit_blocks(stats: BlockStatistics, kind="gaussian", max_components=4) -> dic
         n = w.sum()
         if n == 0:
             raise ValueError(f"block {name} has no samples to fit")
+        var = stats.var(name)
+        if not (np.isfinite(var) and var > 0):
+            raise ValueError(f"stats: block {name} has no spread (variance {var!r}: its values "
+                             "are all equal), so no distribution can be fitted")
         if kind == "gaussian":
-            weights, means, stds = np.ones(1), np.array([stats.mean(name)]), np.array([np.sqrt(stats.var(name))])
+            weights, means, stds = np.ones(1), np.array([stats.mean(name)]), np.array([np.sqrt(var)])
             ll, _ = _binned_loglik(x, w, weights, means, stds)
             fits[name] = BlockFit("gaussian", weights, means, stds, ll, -2 * ll + 2 * np.log(n))
             continue
@@ -344,12 +385,19 @@ def resample_model(model, fit: dict, seed=0, lam_k=None, split_h1=False):
         Draw the W11-diagonal fields apart from the other W11 fields.
     """
     model = check_model(model)
+    split_h1 = check_bool("split_h1", split_h1)
+    D, n = model.D, model.n_spins
+    lk = model.lam_k if lam_k is None else check_array("lam_k", lam_k, shape=(n,))
+    rng = as_generator(seed)
+    if not isinstance(fit, dict):
+        raise ValueError(f"fit must be a dict block -> BlockFit (fit_blocks), got {_short(fit)}")
     need = [b for b in BLOCKS if b != "h1"] + (list(H1_SPLIT) if split_h1 else ["h1"])
     missing = [b for b in need if b not in fit]
     if missing:
         raise ValueError(f"fit is missing blocks {missing}")
-    rng = as_generator(seed)
-    D, n = model.D, model.n_spins
+    for b in need:
+        if not isinstance(fit[b], BlockFit):
+            raise ValueError(f"fit[{b!r}] must be a BlockFit, got {_short(fit[b])}")
     d2 = D * D
     J = np.zeros((n, n))
     iu1 = np.triu_indices(d2, 1)
@@ -371,7 +419,6 @@ def resample_model(model, fit: dict, seed=0, lam_k=None, split_h1=False):
     else:
         h1 = fit["h1"].sample(d2, rng)
     h = np.concatenate([h1, fit["h2"].sample(D, rng)])
-    lk = model.lam_k if lam_k is None else check_array("lam_k", lam_k, shape=(n,))
     return SpinModel.from_couplings(J, h, lk, D, lam=model.lam)
 
 
@@ -386,6 +433,10 @@ def kl_divergence(stats_a: BlockStatistics, stats_b: BlockStatistics, alpha=0.5)
     -------
     dict block -> float (nats)
     """
+    for label, st in (("stats_a", stats_a), ("stats_b", stats_b)):
+        if not isinstance(st, BlockStatistics):
+            raise ValueError(f"{label} must be a BlockStatistics (block_statistics), got "
+                             f"{_short(st)}")
     alpha = check_nonnegative("alpha", alpha)
     out = {}
     for name in stats_a.blocks:
@@ -395,6 +446,8 @@ def kl_divergence(stats_a: BlockStatistics, stats_b: BlockStatistics, alpha=0.5)
         pb = stats_b.counts[name] + alpha
         if pa.sum() == 0 or pb.sum() == 0:
             raise ValueError(f"block {name} is empty")
+        pa = pa / pa.max()  # scaled first: a huge alpha must not overflow the sums
+        pb = pb / pb.max()
         pa = pa / pa.sum()
         pb = pb / pb.sum()
         mask = pa > 0

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._summary import SummaryRepr
-from .._validate import check_array, check_choice, check_positive, check_positive_int
+from .._validate import (_as_real, _short, check_array, check_choice, check_memory,
+                         check_positive, check_positive_int)
 from ..spin import check_model
 
 __all__ = ["hessian_spectrum", "SpectralDensity", "spectral_density", "zero_mode_fraction"]
@@ -42,13 +43,43 @@ def spectral_density(eigenvalues, bins=50, range=None) -> SpectralDensity:
     bins : int or array_like of edges
     range : (float, float), optional
     """
-    eig = check_array("eigenvalues", eigenvalues).ravel()
+    eig = check_array("eigenvalues", eigenvalues)
+    if eig.ndim not in (1, 2):
+        raise ValueError(f"eigenvalues must have shape (n,) or (n_samples, n), got {eig.shape}")
+    eig = eig.ravel()
     if eig.size == 0:
         raise ValueError("eigenvalues must not be empty")
     if np.ndim(bins) == 0:
-        check_positive_int("bins", bins)
-    density, edges = np.histogram(eig, bins=bins, range=range, density=True)
-    return SpectralDensity(0.5 * (edges[1:] + edges[:-1]), density, edges)
+        bins = check_positive_int("bins", bins)
+        check_memory("bins", bins, 8 * 4 * bins, "the histogram")
+    else:
+        bins = check_array("bins", bins, ndim=1)
+        if bins.size < 2 or np.any(np.diff(bins) <= 0):
+            raise ValueError(f"bins must be increasing edges (at least 2), got {_short(bins)}")
+    if range is not None:
+        try:
+            lo, hi = range
+        except (TypeError, ValueError):
+            raise ValueError(f"range must be a pair (lo, hi), got {_short(range)}") from None
+        lo, hi = _as_real("range[0]", lo), _as_real("range[1]", hi)
+        if not lo < hi:
+            raise ValueError(f"range must have lo < hi, got {_short(range)}")
+        range = (lo, hi)
+    # huge values: bin them divided by their largest magnitude, so that the bin widths
+    # and the density do not overflow (the edges are scaled back)
+    lo, hi = range if range is not None else (float(eig.min()), float(eig.max()))
+    scale = max(abs(lo), abs(hi))
+    scale = scale if scale > 1e100 else 1.0
+    sbins = bins if np.ndim(bins) == 0 else bins / scale
+    density, edges = np.histogram(eig / scale, bins=sbins, range=(lo / scale, hi / scale),
+                                  density=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        density = density / scale
+        edges = edges * scale
+    if not (np.all(np.isfinite(density)) and np.all(np.isfinite(edges))):
+        raise ValueError("eigenvalues: the density or the bin edges overflow or underflow "
+                         f"(range {lo!r} to {hi!r}); rescale the eigenvalues")
+    return SpectralDensity(0.5 * edges[1:] + 0.5 * edges[:-1], density, edges)
 
 
 def zero_mode_fraction(model, rtol=1e-10, count="active", atol=None) -> float:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._summary import SummaryRepr
-from .._validate import as_generator, check_positive, check_positive_int
+from .._validate import as_generator, check_memory, check_positive, check_positive_int
 from ..spin import check_model
 
 __all__ = ["Landscape", "energy_landscape"]
@@ -46,6 +46,11 @@ def energy_landscape(model, n_samples=1000, seed=0, grid=80, perplexity=30.0) ->
         raise ValueError(f"n_samples must be at least 5, got {n_samples}")
     grid = check_positive_int("grid", grid)
     perplexity = check_positive("perplexity", perplexity)
+    # samples, the RBF system (n_samples^2) and the surface with its evaluation points
+    check_memory("n_samples", n_samples, 8 * (n_samples * (model.n_spins + 4)
+                                              + 2 * n_samples ** 2),
+                 "the samples and the RBF interpolation system")
+    check_memory("grid", grid, 8 * 6 * grid * grid, "the interpolated surface")
     rng = as_generator(seed)
     S = rng.standard_normal((n_samples, model.n_spins))
     E = model.energy(S)

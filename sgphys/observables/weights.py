@@ -33,9 +33,11 @@ def contrast_ratio(W, block: str = "full") -> float:
     block = check_choice("block", block, ("full", "w11"))
     if block == "w11":
         W = W[:-1, :-1]
-    norm = float(np.linalg.norm(W))
-    if norm == 0.0:
+    scale = float(np.max(np.abs(W)))
+    if scale == 0.0:
         raise ValueError("W is zero: its contrast ratio is undefined")
+    W = W / scale  # the cosine is scale-free; this keeps the norm and trace from overflowing
+    norm = float(np.linalg.norm(W))
     return float(np.trace(W)) / (norm * np.sqrt(W.shape[0]))
 
 
@@ -55,9 +57,13 @@ def test_error(W, tasks) -> float:
     W = check_array("W", W, shape=(D + 1, D + 1))
     s = weights_to_spins(W, D)
     total = 0.0
-    for Hb, yb in tasks.iter_feature_blocks():
-        r = yb - Hb @ s
-        total += float(r @ r)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for Hb, yb in tasks.iter_feature_blocks():
+            r = yb - Hb @ s
+            total += float(r @ r)
+    if not np.isfinite(total):
+        raise ValueError("W: the test error overflows (non-finite); W is too large for "
+                         "these tasks")
     return total / tasks.P
 
 
