@@ -134,10 +134,11 @@ def solver_kwargs(name, params) -> dict:
     return get_solver(name).kwargs(params)
 
 
-def solve(model, name, params):
-    """Run one solver by name with an experiment's parameters; returns Marginals."""
+def solve(model, name, params, **extra):
+    """Run one solver by name with an experiment's parameters (and ``extra`` keywords the
+    caller needs, e.g. ``variances=False`` for the exact means alone); returns Marginals."""
     spec = get_solver(name)
-    return spec.function(model, params.get("beta", 100.0), **spec.kwargs(params))
+    return spec.function(model, params.get("beta", 100.0), **spec.kwargs(params), **extra)
 
 
 def describe() -> list[str]:

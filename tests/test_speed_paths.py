@@ -1,0 +1,63 @@
+"""The fast paths against the references: exact means without variances, the adaptive
+damping of AMP and r-BP (exact means to 1e-8; serial = parallel bit for bit), Lanczos
+against a dense eigensolver."""
+
+import numpy as np
+import pytest
+
+import sgphys
+from sgphys.kernels import amp as K
+
+
+def _model(D, N, P, lam, seed):
+    return sgphys.SpinModel.from_tasks(sgphys.sample_tasks(D, N, P, seed=seed), lam)
+
+
+@pytest.mark.parametrize("P", [30, 200])  # the dual (P < n_spins) and the Cholesky route
+def test_exact_means_alone_equal_the_full_solve(P):
+    model = _model(8, 40, P, 0.3, seed=1)
+    full = sgphys.solve_exact(model, 10.0)
+    means = sgphys.solve_exact(model, 10.0, variances=False)
+    assert np.array_equal(full.mean, means.mean) and np.isnan(means.var).all()
+    assert means.info["variances"] is False and full.info["variances"] is True
+    A = model.precision()
+    np.testing.assert_allclose(full.var, np.diag(np.linalg.inv(A)) / 10.0, rtol=1e-10)
+
+
+def test_lanczos_estimate_against_the_dense_largest_eigenvalue():
+    model = _model(6, 50, 400, 0.1, seed=3)
+    beta = 100.0
+    v = 1.0 / (beta * model.lam_k) * 3.0
+    u = np.sqrt(beta * v)
+    M = u[:, None] * (np.diag(model.lam_k) - model.J) * u[None, :]
+    top = np.linalg.eigvalsh(M)[-1]
+    J = np.ascontiguousarray(model.J)
+    est = K.lanczos_max(J, model.lam_k, beta, v, np.zeros(model.n_spins), 40, False)
+    assert est == pytest.approx(top, rel=1e-8)
+    rough = K.lanczos_max(J, model.lam_k, beta, v, np.zeros(model.n_spins), 10, False)
+    assert rough <= top * (1 + 1e-12) and rough > 0.9 * top  # a lower estimate, close
+
+
+CASES = [(20, 100, 100, 1.0, 0), (10, 100, 770, 0.01, 1), (20, 100, 80, 1.0, 2),
+         (10, 50, 1000, 0.01, 3), (10, 20, 1000, 0.01, 7), (20, 100, 1680, 1.0, 0)]
+
+
+@pytest.mark.parametrize("D,N,P,lam,seed", CASES)
+def test_adaptive_damping_reaches_the_exact_means(D, N, P, lam, seed):
+    model = _model(D, N, P, lam, seed)
+    exact = sgphys.solve_exact(model, 100.0)
+    for solve in (sgphys.solve_amp, sgphys.solve_rbp):
+        serial = solve(model, 100.0, parallel=False)
+        assert serial.converged, serial
+        assert np.max(np.abs(serial.mean - exact.mean)) < 1e-8
+        parallel = solve(model, 100.0, parallel=True)
+        assert np.array_equal(serial.mean, parallel.mean)
+        assert np.array_equal(serial.var, parallel.var) and serial.n_iter == parallel.n_iter
+
+
+def test_adaptive_damping_is_undamped_when_undamped_iteration_converges():
+    model = _model(10, 100, 880, 1.0, seed=0)  # P = 8 n_spins: far from every threshold
+    r = sgphys.solve_amp(model, 100.0)
+    assert r.converged and r.info["damping_final"] == 0.0 and not r.info["damping_estimated"]
+    fixed = sgphys.solve_amp(model, 100.0, damping=0.0)
+    np.testing.assert_allclose(r.mean, fixed.mean, atol=1e-12)
