@@ -50,7 +50,9 @@ BLOCK = 1024
 CORR_MODES = ("equicorrelated", "paper")
 METHODS = ("tokens", "statistics")
 _ROLE_TRAIN, _ROLE_TEST = 0, 1
-_STREAM_W, _STREAM_X, _STREAM_NOISE = 0, 1, 2
+_STREAM_W, _STREAM_X, _STREAM_NOISE, _STREAM_TASK = 0, 1, 2, 3
+#: role of the task pool's stream (shared by a task set and its test sets)
+_ROLE_POOL = 2
 
 
 def features(Z) -> np.ndarray:
@@ -126,6 +128,7 @@ class _Params:
     sigma_w: float
     noise: float
     method: str = "tokens"
+    n_tasks: int | None = None
 
 
 class _Sampler:
@@ -138,10 +141,12 @@ class _Sampler:
 
     method = ""
 
-    def __init__(self, params: _Params, root: np.random.SeedSequence, role: int):
+    def __init__(self, params: _Params, root: np.random.SeedSequence, role: int,
+                 pool: np.ndarray | None = None):
         self.params = params
         self.root = root
         self.role = role
+        self.pool = pool  # (K, D) task vectors of a finite pool, or None: a task per prompt
 
     @property
     def n_blocks(self) -> int:
@@ -154,11 +159,27 @@ class _Sampler:
         key = tuple(self.root.spawn_key) + (self.role, b, stream)
         return np.random.default_rng(np.random.SeedSequence(self.root.entropy, spawn_key=key))
 
-    def with_size(self, P: int, root=None, role=None) -> "_Sampler":
-        """The same law for ``P`` sequences (from another root or role if given)."""
-        return type(self)(_Params(**{**self.params.__dict__, "P": P}),
-                          self.root if root is None else root,
-                          self.role if role is None else role)
+    def with_size(self, P: int, root=None, role=None, pool="same") -> "_Sampler":
+        """The same law for ``P`` sequences (from another root or role if given; ``pool``
+        None for fresh tasks, an array for another pool)."""
+        pool = self.pool if isinstance(pool, str) else pool
+        params = {**self.params.__dict__, "P": P,
+                  "n_tasks": None if pool is None else int(pool.shape[0])}
+        return type(self)(_Params(**params), self.root if root is None else root,
+                          self.role if role is None else role, pool)
+
+    def task_index(self, b: int) -> np.ndarray | None:
+        """Pool task of each sequence of block ``b`` (uniform, its own stream), or None."""
+        if self.pool is None:
+            return None
+        return self._rng(b, _STREAM_TASK).integers(0, self.pool.shape[0], size=self._size(b))
+
+    def _tasks(self, b: int) -> np.ndarray:
+        """Task vectors ``w`` (B, D) of block ``b``: fresh draws (SPEC 1), or pool tasks."""
+        if self.pool is None:
+            p = self.params
+            return p.sigma_w * self._rng(b, _STREAM_W).standard_normal((self._size(b), p.D))
+        return self.pool[self.task_index(b)]
 
     def block(self, b: int):
         """``(Z_b, y_b, w_b)`` of block ``b``."""
@@ -179,9 +200,8 @@ class _TokenSampler(_Sampler):
         B, D, N = self._size(b), p.D, p.N
         # G, X, Z and the labels of one block
         _check_size(D, N, p.P, f"a block of {B} input matrices", 4 * B * (D + 1) * (N + 1))
-        rng_w = self._rng(b, _STREAM_W)
+        w = self._tasks(b)
         rng_x = self._rng(b, _STREAM_X)
-        w = p.sigma_w * rng_w.standard_normal((B, D))
         # rows (token coordinates) x columns (tokens x_0..x_{N-1}, x_q)
         G = rng_x.standard_normal((B, D, N + 1))
         if p.corr == 0.0:
@@ -230,9 +250,8 @@ class _StatisticsSampler(_Sampler):
         p = self.params
         B, D, N = self._size(b), p.D, p.N
         _check_size(D, N, p.P, f"a block of {B} feature vectors", 2 * B * (D + 1) * D + 8 * B * D)
-        rng_w = self._rng(b, _STREAM_W)
+        w = self._tasks(b)
         rng_x = self._rng(b, _STREAM_X)
-        w = p.sigma_w * rng_w.standard_normal((B, D))
         xi = rng_x.standard_normal((B, D))
         xq = p.sigma_x * rng_x.standard_normal((B, D))
         # Bartlett: Gram matrix of (g, eps) = A A^T, A = [[c1, 0], [n21, c2]]
@@ -450,25 +469,47 @@ class Tasks:
             self._keep_labels()
         return self._w
 
-    def test_set(self, P: int, seed=None) -> "Tasks":
-        """A test set of ``P`` fresh sequences with the same generation parameters.
+    def test_set(self, P: int, seed=None, tasks: str = "fresh") -> "Tasks":
+        """A test set of ``P`` sequences with the same generation parameters.
 
         Without ``seed`` it comes from the task set's own test stream, which never overlaps
-        the training stream (different spawn key); with ``seed`` from that seed's test stream.
+        the training stream (different spawn key); with ``seed`` from that seed's test
+        stream. ``tasks="fresh"`` draws new task vectors from the Gaussian prior (in-context
+        learning of unseen tasks); ``tasks="pool"`` takes them from this set's task pool
+        (``sample_tasks(..., n_tasks=K)``; in-distribution), each prompt its own draw.
         """
         P = check_positive_int("P", P)
+        tasks = check_choice("tasks", tasks, ("fresh", "pool"))
         root = None if seed is None else as_seed_sequence(seed)
         if self._sampler is None:
             raise ValueError("test_set needs generation parameters; these tasks came from arrays")
-        return Tasks(self._sampler.with_size(P, root=root, role=_ROLE_TEST))
+        if tasks == "pool" and self._sampler.pool is None:
+            raise ValueError("tasks='pool' needs a task pool: these tasks were drawn with "
+                             "n_tasks=None (a fresh task per prompt)")
+        pool = self._sampler.pool if tasks == "pool" else None
+        return Tasks(self._sampler.with_size(P, root=root, role=_ROLE_TEST, pool=pool))
+
+    @property
+    def pool(self) -> np.ndarray | None:
+        """Task vectors (n_tasks, D) of the pool, or None (a fresh task per prompt)."""
+        return None if self._sampler is None else self._sampler.pool
+
+    @property
+    def task_index(self) -> np.ndarray | None:
+        """Index into :attr:`pool` of each sequence's task (P,), or None without a pool."""
+        if self.pool is None:
+            return None
+        return np.concatenate([self._sampler.task_index(b) for b in range(self.n_blocks)])
 
     def __repr__(self) -> str:
         extra = "" if self._sampler is None else f", corr={self._sampler.params.corr}"
+        if self.pool is not None:
+            extra += f", n_tasks={self.pool.shape[0]}"
         return f"Tasks(D={self.D}, N={self.N}, P={self.P}{extra})"
 
 
 def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=1.0,
-                 sigma_w=1.0, noise=0.0, method="tokens") -> Tasks:
+                 sigma_w=1.0, noise=0.0, method="tokens", n_tasks=None) -> Tasks:
     """Draw P in-context regression sequences (SPEC section 1).
 
     Parameters
@@ -488,6 +529,12 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
         Token and task-vector standard deviations.
     noise : float >= 0
         Standard deviation of Gaussian label noise (all labels, y_q included).
+    n_tasks : int >= 1, optional
+        None (default): every prompt has its own task vector (SPEC 1; the paper). An
+        integer K: a pool of K task vectors is drawn once from the seed's pool stream and
+        each prompt takes one of them uniformly at random (its own stream): task
+        diversity as a count of distinct tasks (Raventos et al. 2023). The test sets of
+        :meth:`Tasks.test_set` then use fresh tasks or the same pool.
     method : {"tokens", "statistics"}
         ``"tokens"`` draws every input matrix. ``"statistics"`` (``corr=0`` only) draws
         the prompt statistics the features depend on, same distribution at about
@@ -510,5 +557,13 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
     method = check_choice("method", method, METHODS)
     if method == "statistics" and corr != 0.0:
         raise ValueError(f"method='statistics' needs i.i.d. tokens (corr=0), got corr={corr!r}")
-    params = _Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise, method)
-    return Tasks(SAMPLERS[method](params, as_seed_sequence(seed), _ROLE_TRAIN))
+    root = as_seed_sequence(seed)
+    pool = None
+    if n_tasks is not None:
+        n_tasks = check_positive_int("n_tasks", n_tasks)
+        check_memory("n_tasks", n_tasks, 8 * n_tasks * D, "the task pool")
+        key = tuple(root.spawn_key) + (_ROLE_POOL, 0, _STREAM_W)
+        rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=key))
+        pool = sigma_w * rng.standard_normal((n_tasks, D))
+    params = _Params(D, N, P, corr, corr_mode, sigma_x, sigma_w, noise, method, n_tasks)
+    return Tasks(SAMPLERS[method](params, root, _ROLE_TRAIN, pool))

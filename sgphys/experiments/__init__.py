@@ -29,7 +29,8 @@ __all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_exper
 
 #: module names of the registered experiments, in paper order
 _MODULES = ("couplings", "weights", "landscape", "phase_diagram", "prompt_length", "separated",
-            "coupling_kl", "resampled", "correlated", "hessian", "architectures", "finite_size")
+            "coupling_kl", "resampled", "correlated", "hessian", "architectures", "finite_size",
+            "task_pool")
 
 #: names of the registered solvers (:mod:`sgphys.registry`)
 SOLVERS = solver_names()
@@ -71,6 +72,7 @@ PARAM_CHECKS = {
     "lam": check_nonnegative, "lam_train": check_nonnegative, "noise": check_nonnegative,
     "beta": check_positive, "lr": check_positive, "zero_atol": check_positive,
     "alpha": check_positive, "corr": check_fraction, "seed": _check_seed,
+    "n_tasks": check_positive_int, "tau": check_positive, "N_per_D": check_positive,
 }
 
 

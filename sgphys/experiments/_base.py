@@ -19,6 +19,7 @@ DIM_LABELS = {
     "corr": ("token correlation c", "1"),
     "alpha": ("data density alpha = P / D^2", "1"),
     "seed": ("seed index", "1"),
+    "n_tasks": ("number of distinct pretraining tasks K (task pool size)", "1"),
 }
 
 

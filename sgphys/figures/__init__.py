@@ -26,7 +26,7 @@ FIGURES = {
     "separated": "figS1_separated", "coupling_kl": "figS2_coupling_kl",
     "resampled": "figS3_resampled", "correlated": "figS4_correlated",
     "hessian": "figS5_hessian", "architectures": "figS6_architectures",
-    "finite_size": "figT1_finite_size",
+    "finite_size": "figT1_finite_size", "task_pool": "figT2_task_pool",
 }
 
 
