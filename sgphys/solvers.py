@@ -368,17 +368,19 @@ def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None):
 
 def _certified(run, own_equation, m, tol, max_iter, criterion, info,
                key="mean_equation_residual"):
-    """Run a kernel (``run(start, budget) -> (n_iter, residual, code)``, in place) and, under
-    the strict criterion, accept convergence only once the means also satisfy the solver's
-    own fixed-point equation for them (``own_equation(m) <= tol``, e.g. ``A m = h``).
+    """Run a kernel (``run(start, budget, tol) -> (n_iter, residual, code)``, in place) and,
+    under the strict criterion, accept convergence only once the means also satisfy the
+    solver's own fixed-point equation for them (``own_equation(m) <= tol``, e.g. ``A m = h``).
 
     A small change per iteration is not a fixed point when the iteration is slow (heavy
     damping near the stability threshold, or an ill-conditioned precision): the kernel is
-    then resumed from its state until the equation holds or ``max_iter`` is spent
+    then resumed from its state, with its own threshold lowered in proportion to how far
+    the equation is from ``tol``, until the equation holds or ``max_iter`` is spent
     (reason ``max_iter``). ``info[key]`` (default ``"mean_equation_residual"``) records
     the last check.
     """
     n_iter, res, code = run(0, max_iter)
+    kernel_tol = tol
     while code == CONVERGED and criterion == "strict":
         eq = own_equation(m)
         info[key] = eq
@@ -387,7 +389,8 @@ def _certified(run, own_equation, m, tol, max_iter, criterion, info,
         if n_iter >= max_iter:
             code = MAX_ITER
             break
-        more, res, code = run(n_iter, max_iter - n_iter)
+        kernel_tol = max(kernel_tol * min(0.5, tol / eq), 1e-300)
+        more, res, code = run(n_iter, max_iter - n_iter, kernel_tol)
         n_iter += more
     return n_iter, res, code
 
@@ -459,7 +462,7 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     hist = _history_buffer(history, max_iter)
     state = _auto_state() if damping == "auto" else None
 
-    def run(start, budget):
+    def run(start, budget, tol=tol):
         out = hist[start:] if history else hist
         if state is not None:
             return K.amp_solve_auto(J, h, lam_k, beta, m, v, variant == "tap", tol, budget,
@@ -535,7 +538,7 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     off, chunks = K.pair_offsets(n), rbp_chunks(n)
     fixed = 0.0 if damping == "auto" else float(damping)
 
-    def run(start, budget):
+    def run(start, budget, tol=tol):
         return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, fixed, tol,
                            budget, criterion == "paper", hist[start:] if history else hist,
                            mean, var, chunks, par, state)
@@ -642,7 +645,7 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     J, h = model.J, model.h
     paper = criterion == "paper"
 
-    def run(start, budget):
+    def run(start, budget, tol=tol):
         return K.bp_solve(J, h, lam_k, beta, x, logmu, float(damping), tol, budget, paper,
                           hist[start:] if history else hist, mean, var, kurt)
 

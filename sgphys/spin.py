@@ -41,6 +41,47 @@ def feature_moments(H: np.ndarray, y: np.ndarray):
     return Q, h, float(y @ y) / P
 
 
+#: from_tasks keeps the features H when they take at most this many bytes (or P < n_spins,
+#: where H is smaller than Q); larger models accumulate Q block by block and keep no H
+KEEP_FEATURES_BYTES = 512 * 2**20
+#: refuse to build, block by block, a model estimated to take longer than this
+MAX_BUILD_HOURS = 6.0
+
+
+def _build_hours(tasks) -> float:
+    """Rough build time of a block-accumulated model: per-block overhead (1e-4 s), the
+    P n^2 / 2 multiply-adds of Q (at 2e10/s) and the random numbers (1e-8 s each)."""
+    n = tasks.n_spins
+    P = float(tasks.P)
+    seconds = (P / 1024 * 1e-4 + P * n * n / 2e10
+               + P * tasks.D * (tasks.N + 2) * 1e-8)
+    return seconds / 3600.0
+
+
+def block_moments(blocks, n: int):
+    """``(Q, h, <y^2>, P)`` accumulated over ``(H_b, y_b)`` blocks without holding all of H:
+    the upper triangle of ``sum H_b^T H_b`` by BLAS ``dsyrk`` (half of a product's work),
+    mirrored, then divided by P (SPEC 3)."""
+    from scipy.linalg.blas import dsyrk
+
+    S = np.zeros((n, n), order="F")  # dsyrk updates a Fortran-ordered matrix in place
+    b = np.zeros(n)
+    yy = 0.0
+    P = 0
+    for Hb, yb in blocks:
+        S = dsyrk(1.0, Hb, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+        b += Hb.T @ yb
+        yy += float(yb @ yb)
+        P += Hb.shape[0]
+    Q = np.triu(S)
+    Q += np.triu(S, 1).T
+    Q = np.ascontiguousarray(Q)
+    del S
+    Q *= 1.0 / P
+    b *= 1.0 / P
+    return Q, b, yy / P, P
+
+
 def _model_prior(prior, lam):
     """The model's prior: None -> ``Gaussian(lam)``; a Gaussian must carry the model's lam;
     any other prior replaces the ridge (lam must be 0)."""
@@ -87,14 +128,23 @@ def check_model(model, gaussian: bool = False) -> "SpinModel":
         raise ValueError(f"model.D must be a positive integer with n_spins = D(D+1), got "
                          f"D={_short(D)}, n_spins={_short(model.n_spins)}")
     n = model.n_spins
+    finite = getattr(model, "_finite_checked", {})
     for name, shape in (("Q", (n, n)), ("h", (n,)), ("_J", (n, n))):
         arr = getattr(model, name)
         if name == "_J" and arr is None:
             continue
         if not (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.shape == shape
-                and arr.flags.c_contiguous and np.all(np.isfinite(arr))):
+                and arr.flags.c_contiguous):
             raise ValueError(f"model.{name.lstrip('_')} must be a finite C-contiguous float64 "
                              f"array of shape {shape}, got {_short(arr)}")
+        # the O(n^2) finiteness scan once per array object (a solver call per sweep point
+        # would repeat it); shape, dtype and layout, which memory safety needs, every time
+        if finite.get(name) != id(arr):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"model.{name.lstrip('_')} must be a finite C-contiguous "
+                                 f"float64 array of shape {shape}, got {_short(arr)}")
+            finite[name] = id(arr)
+    model._finite_checked = finite
     lam = model.lam
     if not (isinstance(lam, float) and np.isfinite(lam) and lam >= 0):
         raise ValueError(f"model.lam must be a finite float >= 0, got {_short(lam)}")
@@ -180,13 +230,18 @@ class SpinModel:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_tasks(cls, tasks, lam: float, prior=None) -> "SpinModel":
+    def from_tasks(cls, tasks, lam: float, prior=None, keep_features="auto") -> "SpinModel":
         """Spin model of the training set ``tasks`` (a :class:`~sgphys.tasks.Tasks`).
 
         ``prior`` (a :mod:`sgphys.priors` prior, a name or a dict) is the weight prior of
         the Gibbs measure ``p(s) ~ exp(-beta E0(s)) prod_i pi(s_i)``; None is
         ``Gaussian(lam)``, SPEC 3's model. A non-Gaussian prior replaces the ridge, so it
         needs ``lam = 0``.
+
+        ``keep_features``: True keeps the features ``H`` (P, n_spins) in the model (for
+        :meth:`loss` and the dual exact solve); False accumulates ``Q`` and ``h`` block by
+        block (:func:`block_moments`), never holding all of H, and keeps none; ``"auto"``
+        keeps H when it is at most :data:`KEEP_FEATURES_BYTES` or when ``P < n_spins``.
         """
         from .tasks import Tasks
 
@@ -194,8 +249,27 @@ class SpinModel:
             raise ValueError(f"tasks must be a Tasks (sgphys.sample_tasks), got "
                              f"{type(tasks).__name__}")
         _check_model_memory(tasks.D)
-        H, y = tasks.feature_arrays()
-        return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
+        n = tasks.n_spins
+        if keep_features == "auto":
+            keep_features = tasks.P < n or 8 * tasks.P * n <= KEEP_FEATURES_BYTES
+        if not isinstance(keep_features, bool):
+            raise ValueError(f"keep_features must be True, False or 'auto', got "
+                             f"{keep_features!r}")
+        if keep_features:
+            H, y = tasks.feature_arrays()
+            return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
+        lam = check_nonnegative("lam", lam)
+        _model_prior(prior, lam)
+        hours = _build_hours(tasks)
+        if hours > MAX_BUILD_HOURS:
+            raise ValueError(f"P={tasks.P}: building this model takes about {hours:.0f} hours "
+                             f"(n_spins = {n}; limit {MAX_BUILD_HOURS} h); use fewer tasks")
+        Q, h, y2, P = block_moments(tasks.iter_feature_blocks(), n)
+        if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(h))):
+            raise ValueError("tasks: the features overflow (Q or h is not finite)")
+        model = cls(tasks.D, lam, h, Q, y_sq_mean=y2, prior=prior)
+        model.P = P
+        return model
 
     @classmethod
     def from_arrays(cls, H, y, lam: float, D: int, prior=None) -> "SpinModel":

@@ -364,8 +364,10 @@ def compute_chunk(chunk):
 
 
 def _chunks(n, workers):
-    """Index ranges of at most MAX_CHUNK points, at least ~8 tasks per worker."""
-    size = max(1, min(MAX_CHUNK, n // (8 * max(1, workers))))
+    """Index ranges of at most MAX_CHUNK points, at least ~32 tasks per worker (points of
+    uneven cost balance; with many cheap points the chunks still amortise the per-task
+    cost)."""
+    size = max(1, min(MAX_CHUNK, n // (32 * max(1, workers))))
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 

@@ -61,3 +61,16 @@ def test_adaptive_damping_is_undamped_when_undamped_iteration_converges():
     assert r.converged and r.info["damping_final"] == 0.0 and not r.info["damping_estimated"]
     fixed = sgphys.solve_amp(model, 100.0, damping=0.0)
     np.testing.assert_allclose(r.mean, fixed.mean, atol=1e-12)
+
+
+def test_blockwise_model_equals_the_one_built_from_all_features():
+    tasks = sgphys.sample_tasks(4, 10, 3000, seed=1, method="statistics")
+    full = sgphys.SpinModel.from_tasks(tasks, 0.1, keep_features=True)
+    blocks = sgphys.SpinModel.from_tasks(tasks, 0.1, keep_features=False)
+    assert full.H is not None and blocks.H is None and blocks.P == 3000
+    np.testing.assert_allclose(blocks.Q, full.Q, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(blocks.h, full.h, rtol=0, atol=1e-14)
+    assert np.array_equal(blocks.Q, blocks.Q.T)
+    assert blocks.energy_offset == pytest.approx(full.energy_offset, rel=1e-14)
+    with pytest.raises(ValueError, match="keep_features"):
+        sgphys.SpinModel.from_tasks(tasks, 0.1, keep_features="no")
