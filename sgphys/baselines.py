@@ -37,11 +37,10 @@ Every check raises ``ValueError`` naming the parameter and the value (SPEC secti
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._validate import check_bool, check_positive
+from ._validate import _as_real, check_bool, check_positive
 from .tasks import Tasks
 
 __all__ = ["CHUNK_ENTRIES", "SVD_RTOL", "TIE_RTOL", "dmmse_predict", "mean_squared_error",
@@ -83,20 +82,8 @@ def _real_array(name: str, value) -> np.ndarray:
     return arr
 
 
-def _real_scalar(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {_short(value)}")  # noqa: TRY004
-    try:
-        value = float(value)
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be finite, got {_short(value)}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
-
-
 def _check_noise(value) -> float:
-    value = _real_scalar("noise", value)
+    value = _as_real("noise", value)
     if value < 0:
         raise ValueError(f"noise must be >= 0, got {value!r}")
     return value

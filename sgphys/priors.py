@@ -35,7 +35,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.special
 
-from ._validate import _short, check_array, check_positive
+from ._validate import _as_real, _short, check_array, check_positive
 
 __all__ = ["Gaussian", "Laplace", "Binary", "Ternary", "PRIORS", "get_prior",
            "prior_from_attrs"]
@@ -45,18 +45,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 #: continued fraction from here on, as in the kernels
 _X_CF = 4.0
 _CF_TERMS = 64
-
-
-def _real(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {_short(value)}")
-    try:
-        value = float(value)
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be finite, got {_short(value)}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
 
 
 def _broadcast(A, B, beta):
@@ -221,7 +209,7 @@ class Gaussian(_Prior):
     _fields: ClassVar[tuple] = ("lam",)
 
     def __post_init__(self):
-        lam = _real("lam", self.lam)
+        lam = _as_real("lam", self.lam)
         if lam < 0:
             raise ValueError(f"lam must be >= 0, got {lam!r}")
         object.__setattr__(self, "lam", lam)
@@ -259,7 +247,7 @@ class Laplace(_Prior):
     _fields: ClassVar[tuple] = ("lam1",)
 
     def __post_init__(self):
-        lam1 = _real("lam1", self.lam1)
+        lam1 = _as_real("lam1", self.lam1)
         if lam1 <= 0:
             raise ValueError(f"lam1 must be > 0, got {lam1!r}")
         object.__setattr__(self, "lam1", lam1)
@@ -308,7 +296,7 @@ class Binary(_Discrete):
     _fields: ClassVar[tuple] = ("a",)
 
     def __post_init__(self):
-        a = _real("a", self.a)
+        a = _as_real("a", self.a)
         if a <= 0:
             raise ValueError(f"a must be > 0, got {a!r}")
         object.__setattr__(self, "a", a)
@@ -330,10 +318,10 @@ class Ternary(_Discrete):
     _fields: ClassVar[tuple] = ("a", "p0")
 
     def __post_init__(self):
-        a = _real("a", self.a)
+        a = _as_real("a", self.a)
         if a <= 0:
             raise ValueError(f"a must be > 0, got {a!r}")
-        p0 = _real("p0", self.p0)
+        p0 = _as_real("p0", self.p0)
         if not 0.0 <= p0 < 1.0:
             raise ValueError(f"p0 must lie in [0, 1), got {p0!r}")
         object.__setattr__(self, "a", a)

@@ -17,7 +17,7 @@ the ridge lambda = D lam (:func:`sgphys.theory.theory_params`), the IDG theory i
 import numpy as np
 
 from ..baselines import dmmse_predict, mean_squared_error, ridge_predict
-from ..observables import block_statistics, contrast_ratio, test_error
+from ..observables import block_statistics, test_error
 from ..spin import BLOCKS, SpinModel
 from ..tasks import sample_tasks
 from ..theory import icl_error, idg_error, theory_params

@@ -24,7 +24,8 @@ from numba import njit, prange
 numba.get_num_threads()
 
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  # noqa: F401
-                          NONPOSITIVE, change_stats, finite_bounded, paper_change_from_sums)
+                          NONPOSITIVE, change_parts, change_stats, finite_bounded,
+                          paper_change_from_sums)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -162,6 +163,21 @@ def variance_fixed_point(J, lam_k, beta, v, tol, max_iter, parallel):
     return max_iter, res, MAX_ITER
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def _scaled_operator(J, u, lam_k, shift, x, y, Jy, dummy, zero, parallel):
+    """``U^(1/2) (diag(lam_k - shift) - J) U^(1/2) x`` into ``y`` (``u = sqrt(beta v)``), one
+    pass over J; ``Jy``, ``dummy`` are work arrays, ``zero`` zeros."""
+    n = J.shape[0]
+    for i in range(n):
+        y[i] = u[i] * x[i]
+    if parallel:
+        _row_sums_parallel(J, y, zero, Jy, dummy)
+    else:
+        _row_sums(J, y, zero, Jy, dummy)
+    for i in range(n):
+        y[i] = u[i] * ((lam_k[i] - shift[i]) * y[i] - Jy[i])
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def mu_max(J, lam_k, beta, v, shift, n_power, parallel):
     """Largest |eigenvalue| of U^(1/2) (diag(lam_k - shift) - J) U^(1/2), U = diag(beta v),
@@ -175,15 +191,9 @@ def mu_max(J, lam_k, beta, v, shift, n_power, parallel):
     zero = np.zeros(n)
     mu = 0.0
     for _ in range(n_power):
-        for i in range(n):
-            y[i] = u[i] * x[i]
-        if parallel:
-            _row_sums_parallel(J, y, zero, Jx, dummy)
-        else:
-            _row_sums(J, y, zero, Jx, dummy)
+        _scaled_operator(J, u, lam_k, shift, x, y, Jx, dummy, zero, parallel)
         norm = 0.0
         for i in range(n):
-            y[i] = u[i] * ((lam_k[i] - shift[i]) * y[i] - Jx[i])
             norm += y[i] * y[i]
         norm = np.sqrt(norm)
         if norm == 0.0:
@@ -229,15 +239,10 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
     b = 0.0
     steps = 0
     for j in range(k):
-        for i in range(n):
-            y[i] = u[i] * q[i]
-        if parallel:
-            _row_sums_parallel(J, y, zero, Jy, dummy)
-        else:
-            _row_sums(J, y, zero, Jy, dummy)
+        _scaled_operator(J, u, lam_k, shift, q, y, Jy, dummy, zero, parallel)
         a = 0.0
         for i in range(n):
-            w[i] = u[i] * ((lam_k[i] - shift[i]) * y[i] - Jy[i]) - b * qprev[i]
+            w[i] = y[i] - b * qprev[i]
             a += q[i] * w[i]
         norm = 0.0
         for i in range(n):
@@ -318,23 +323,7 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
             return it, res, NONPOSITIVE
         if not finite_bounded(um):
             return it, res, BLOWUP
-        dm = 0.0
-        dv = 0.0
-        mmax = 1.0
-        vmax = 0.0
-        sm = 0.0
-        sv = 0.0
-        for i in range(n):
-            x = um[i] - m[i]
-            y = uv[i] - v[i]
-            dm = max(dm, abs(x))
-            dv = max(dv, abs(y))
-            mmax = max(mmax, abs(m[i]))
-            vmax = max(vmax, v[i])
-            sm += x * x
-            sv += y * y
-        rm = dm / mmax
-        rv = dv / vmax if vmax > 0.0 else 0.0
+        rm, rv, sm, sv = change_parts(um, uv, m, v)
         res = rm if rm > rv else rv
         crit = paper_change_from_sums(sm, sv, n) if paper_criterion else res
         if keep_history:
