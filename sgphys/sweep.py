@@ -306,9 +306,15 @@ class OutputLock:
         self._fd = None
 
     def __enter__(self):
-        import fcntl
         import socket
         import time
+
+        try:
+            import fcntl
+        except ImportError:  # no POSIX locks (Windows): run unlocked, and say so
+            warnings.warn(f"no OS file locks on this platform: {self.path[:-5]} is not "
+                          "protected against a second sweep", RuntimeWarning, stacklevel=2)
+            return self
 
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         while True:
