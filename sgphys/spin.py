@@ -58,28 +58,36 @@ def _build_hours(tasks) -> float:
     return seconds / 3600.0
 
 
-def block_moments(blocks, n: int):
-    """``(Q, h, <y^2>, P)`` accumulated over ``(H_b, y_b)`` blocks without holding all of H:
-    the upper triangle of ``sum H_b^T H_b`` by BLAS ``dsyrk`` (half of a product's work),
-    mirrored, then divided by P (SPEC 3)."""
-    from scipy.linalg.blas import dsyrk
+#: column panel width of :func:`block_moments`
+PANEL = 1024
 
-    S = np.zeros((n, n), order="F")  # dsyrk updates a Fortran-ordered matrix in place
+
+def block_moments(blocks, n: int):
+    """``(Q, h, <y^2>, P)`` accumulated over ``(H_b, y_b)`` blocks without holding all of H.
+
+    Only the upper triangle of ``sum H_b^T H_b`` is formed, by column panels (half of a
+    full product's work, like BLAS ``syrk``, whose SciPy wrapper crashes beyond 2 GiB
+    matrices), then mirrored in place, so the only n^2 array is Q itself (SPEC 3).
+    """
+    S = np.zeros((n, n))
     b = np.zeros(n)
     yy = 0.0
     P = 0
     for Hb, yb in blocks:
-        S = dsyrk(1.0, Hb, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+        for j0 in range(0, n, PANEL):
+            j1 = min(n, j0 + PANEL)
+            S[:j1, j0:j1] += Hb[:, :j1].T @ Hb[:, j0:j1]
         b += Hb.T @ yb
         yy += float(yb @ yb)
         P += Hb.shape[0]
-    Q = np.triu(S)
-    Q += np.triu(S, 1).T
-    Q = np.ascontiguousarray(Q)
-    del S
-    Q *= 1.0 / P
+    for j0 in range(0, n, PANEL):  # lower triangle := upper, exactly symmetric
+        j1 = min(n, j0 + PANEL)
+        diag = S[j0:j1, j0:j1]
+        S[j0:j1, j0:j1] = np.triu(diag) + np.triu(diag, 1).T
+        S[j0:j1, :j0] = S[:j0, j0:j1].T
+    S *= 1.0 / P
     b *= 1.0 / P
-    return Q, b, yy / P, P
+    return S, b, yy / P, P
 
 
 def _model_prior(prior, lam):

@@ -74,3 +74,18 @@ def test_blockwise_model_equals_the_one_built_from_all_features():
     assert blocks.energy_offset == pytest.approx(full.energy_offset, rel=1e-14)
     with pytest.raises(ValueError, match="keep_features"):
         sgphys.SpinModel.from_tasks(tasks, 0.1, keep_features="no")
+
+
+def test_block_moments_by_panels_equal_the_full_product(monkeypatch):
+    """Several column panels (PANEL forced small): the upper triangle by panels, mirrored,
+    equals H^T H / P (the SciPy syrk wrapper this replaces crashed beyond 2 GiB)."""
+    from sgphys import spin
+
+    monkeypatch.setattr(spin, "PANEL", 7)
+    tasks = sgphys.sample_tasks(4, 10, 2500, seed=2, method="statistics")
+    H, y = tasks.feature_arrays()
+    Q, h, y2, P = spin.block_moments(tasks.iter_feature_blocks(), tasks.n_spins)
+    assert P == 2500 and np.array_equal(Q, Q.T)
+    np.testing.assert_allclose(Q, H.T @ H / 2500, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(h, H.T @ y / 2500, rtol=0, atol=1e-13)
+    assert y2 == pytest.approx(float(y @ y) / 2500, rel=1e-13)
