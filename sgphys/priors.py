@@ -29,6 +29,7 @@ kernels in :mod:`sgphys.kernels.priors`); discrete ones also :meth:`support` and
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -89,7 +90,7 @@ def _finite_result(name, mean, var):
     return mean, var
 
 
-class _Prior:
+class _Prior(ABC):
     name: ClassVar[str] = ""
     discrete: ClassVar[bool] = False
     _fields: ClassVar[tuple] = ()
@@ -119,9 +120,9 @@ class _Prior:
                     break
         return cls(**kwargs)
 
+    @abstractmethod
     def kernel_args(self):
         """``(code, params)`` for :mod:`sgphys.kernels.priors` (beta-free parameters)."""
-        raise NotImplementedError
 
     def support(self) -> np.ndarray:
         raise ValueError(f"prior {self.name!r} is continuous: it has no finite support")
@@ -133,9 +134,9 @@ class _Prior:
 class _Discrete(_Prior):
     discrete: ClassVar[bool] = True
 
+    @abstractmethod
     def _table(self):
         """All values and probabilities, zero-probability ones included."""
-        raise NotImplementedError
 
     def support(self) -> np.ndarray:
         """Values with positive probability, ascending."""

@@ -28,6 +28,7 @@ different numbers for the same seed). Such task sets have features and labels bu
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,7 +132,7 @@ class _Params:
     n_tasks: int | None = None
 
 
-class _Sampler:
+class _Sampler(ABC):
     """The random streams of one task set, generated block by block (module docstring).
 
     Block ``b`` holds sequences ``b*BLOCK ...``; each block has its own child of the set's
@@ -181,13 +182,13 @@ class _Sampler:
             return p.sigma_w * self._rng(b, _STREAM_W).standard_normal((self._size(b), p.D))
         return self.pool[self.task_index(b)]
 
+    @abstractmethod
     def block(self, b: int):
         """``(Z_b, y_b, w_b)`` of block ``b``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def feature_block(self, b: int):
         """``(H_b, y_b, w_b)`` of block ``b``."""
-        raise NotImplementedError
 
 
 class _TokenSampler(_Sampler):

@@ -154,6 +154,15 @@ def _m_prime(x, ik):
     return -0.5 * m * m * (1.0 + (x + 1.0 + ik) / r)
 
 
+def _of_x_kappa(f, x, kappa):
+    """``f(x, 1/kappa)`` on validated, broadcast arguments (float for scalars)."""
+    xa = _param("x", x)
+    ka = _param("kappa", kappa, allow_inf=True)
+    scalar = xa.ndim == 0 and ka.ndim == 0
+    xa, ka = np.broadcast_arrays(xa, ka)
+    return _output(f(xa, 1.0 / ka), scalar)
+
+
 def m_kappa(x, kappa=np.inf):
     """The Wishart transform ``M_kappa(x)`` of the PNAS paper.
 
@@ -173,11 +182,7 @@ def m_kappa(x, kappa=np.inf):
     float or ndarray
         Float for scalar inputs, else an array of the broadcast shape.
     """
-    xa = _param("x", x)
-    ka = _param("kappa", kappa, allow_inf=True)
-    scalar = xa.ndim == 0 and ka.ndim == 0
-    xa, ka = np.broadcast_arrays(xa, ka)
-    return _output(_m(xa, 1.0 / ka), scalar)
+    return _of_x_kappa(_m, x, kappa)
 
 
 def m_kappa_prime(x, kappa=np.inf):
@@ -193,11 +198,7 @@ def m_kappa_prime(x, kappa=np.inf):
     float or ndarray
         Float for scalar inputs, else an array of the broadcast shape.
     """
-    xa = _param("x", x)
-    ka = _param("kappa", kappa, allow_inf=True)
-    scalar = xa.ndim == 0 and ka.ndim == 0
-    xa, ka = np.broadcast_arrays(xa, ka)
-    return _output(_m_prime(xa, 1.0 / ka), scalar)
+    return _of_x_kappa(_m_prime, x, kappa)
 
 
 # -- learning curves ----------------------------------------------------------------------

@@ -24,8 +24,7 @@ from numba import njit, prange
 numba.get_num_threads()
 
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  # noqa: F401
-                          NONPOSITIVE, change_parts, change_stats, finite_bounded,
-                          paper_change_from_sums)
+                          NONPOSITIVE, change_parts, finite_bounded, paper_change_from_sums)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -90,37 +89,14 @@ def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
               history, parallel):
-    """Iterate AMP in place on (m, v). Returns (n_iter, residual, reason).
+    """Iterate AMP in place on (m, v) with a fixed damping of means and variances. Returns
+    (n_iter, residual, reason).
 
     ``history`` (length max_iter, or 0 to skip) receives the residual of each iteration.
     On a non-positive precision or a blow-up, (m, v) keep the last valid state.
     """
-    n = J.shape[0]
-    um = np.empty(n)
-    uv = np.empty(n)
-    a = np.empty(n)
-    Jm = np.empty(n)
-    JJv = np.empty(n)
-    keep_history = history.shape[0] > 0
-    res = np.inf
-    for it in range(max_iter):
-        amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
-        if not (amin > 0.0):
-            return it, res, NONPOSITIVE
-        if not finite_bounded(um):
-            return it, res, BLOWUP
-        res, sm, sv = change_stats(um, uv, m, v)
-        # the authors' rule measures the raw update against the current state (before
-        # damping; see sgphys.solve_amp)
-        crit = paper_change_from_sums(sm, sv, n) if paper_criterion else res
-        if keep_history:
-            history[it] = res
-        for i in range(n):
-            m[i] = damping * m[i] + (1.0 - damping) * um[i]
-            v[i] = damping * v[i] + (1.0 - damping) * uv[i]
-        if crit < tol:
-            return it + 1, res, CONVERGED
-    return max_iter, res, MAX_ITER
+    return _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter,
+                        paper_criterion, history, parallel, np.empty(0))
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -294,7 +270,7 @@ def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel):
     return state[0]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion, history,
                    parallel, state):
     """:func:`amp_solve` with adaptive damping of the means (``damping="auto"``).
@@ -307,7 +283,17 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
     ``[0, 0, 0, 0, inf]``) carries the damping across calls, so a resumed solve goes on with
     it. Returns (n_iter, residual, reason).
     """
+    return _amp_iterate(J, h, lam_k, beta, m, v, tap, 0.0, tol, max_iter, paper_criterion,
+                        history, parallel, state)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
+                 history, parallel, state):
+    """The AMP iteration of :func:`amp_solve` (fixed ``damping`` on m and v, ``state``
+    empty) and :func:`amp_solve_auto` (adaptive damping of m from ``state``, v undamped)."""
     n = J.shape[0]
+    auto = state.shape[0] > 0
     um = np.empty(n)
     uv = np.empty(n)
     a = np.empty(n)
@@ -316,7 +302,8 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
     shift = np.zeros(n)
     keep_history = history.shape[0] > 0
     res = np.inf
-    b2 = beta * beta
+    d = damping
+    d_v = 0.0 if auto else damping
     for it in range(max_iter):
         amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
         if not (amin > 0.0):
@@ -325,16 +312,19 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
             return it, res, BLOWUP
         rm, rv, sm, sv = change_parts(um, uv, m, v)
         res = rm if rm > rv else rv
+        # the authors' rule measures the raw update against the current state (before
+        # damping; see sgphys.solve_amp)
         crit = paper_change_from_sums(sm, sv, n) if paper_criterion else res
         if keep_history:
             history[it] = res
-        if not tap:  # the paper variant's operator: A - diag(V)/beta at the new variances
-            for i in range(n):
-                shift[i] = b2 * JJv[i] / beta
-        d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
+        if auto:
+            if not tap:  # the paper variant's operator: A - diag(V)/beta, V = beta^2 JJv
+                for i in range(n):
+                    shift[i] = beta * JJv[i]
+            d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
         for i in range(n):
             m[i] = d * m[i] + (1.0 - d) * um[i]
-            v[i] = uv[i]
+            v[i] = d_v * v[i] + (1.0 - d_v) * uv[i]
         if crit < tol:
             return it + 1, res, CONVERGED
     return max_iter, res, MAX_ITER
