@@ -216,19 +216,32 @@ def _history_buffer(history, max_iter):
     return np.full(max_iter, np.nan)
 
 
-def _iter_args(model, beta, damping, tol, max_iter, criterion, init, history=False):
-    model = check_model(model, gaussian=True)
+def _iter_args(model, beta, damping, tol, max_iter, criterion, init, history=False,
+               priors=False):
+    """Validated common arguments of the iterative solvers. With ``priors`` a model with a
+    non-Gaussian prior is accepted: its ``lam_k`` is diag Q (lam = 0) and the default
+    initial state is the prior's mean and variance."""
+    model = check_model(model, gaussian=not priors)
     beta = check_positive("beta", beta)
     damping = check_damping(damping)
     tol = check_positive("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
     criterion = check_choice("criterion", criterion, ("strict", "paper"))
     check_bool("history", history)
-    lam_k = _positive_lam_k(model)
     n = model.n_spins
-    if init is None:
-        m0, v0 = np.zeros(n), 1.0 / (beta * lam_k)
+    if _has_prior(model):
+        lam_k = model.lam_k
+        pm, pv = _prior_moments(model.prior, beta)
+        m0, v0 = np.full(n, pm), np.full(n, pv)
+        if not model.prior.discrete:
+            # Laplace: a wide prior variance would make the first cavity precisions
+            # beta Q_ii - V_i negative; start no wider than the data's own 1/(beta Q_ii)
+            with np.errstate(divide="ignore"):
+                v0 = np.minimum(v0, 1.0 / (beta * lam_k))
     else:
+        lam_k = _positive_lam_k(model)
+        m0, v0 = np.zeros(n), 1.0 / (beta * lam_k)
+    if init is not None:
         try:
             m0, v0 = init
         except (TypeError, ValueError):
@@ -236,6 +249,32 @@ def _iter_args(model, beta, damping, tol, max_iter, criterion, init, history=Fal
         m0 = check_array("init[0]", m0, shape=(n,)).copy()
         v0 = _check_v0(v0, n, "init[1]")
     return model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0
+
+
+def _has_prior(model):
+    """True if the model's prior is not SPEC 3's Gaussian ridge."""
+    return model.prior.name != "gaussian"
+
+
+def _prior_moments(prior, beta):
+    """Mean and variance of the prior ``pi_beta`` alone (the message passing's start)."""
+    if prior.discrete:
+        v, w = prior.support(), prior.weights()
+        mean = float(w @ v)
+        return mean, float(w @ (v - mean) ** 2)
+    # Laplace: pi_beta ∝ exp(-beta lam1 |s|), variance 2 / (beta lam1)^2
+    with np.errstate(over="ignore"):
+        return 0.0, float(2.0 / np.square(np.float64(beta) * prior.lam1))
+
+
+def _prior_kernel_args(model):
+    """``(code, params)`` of the model's prior for the kernels; the built-in ridge path
+    (``RIDGE``) for the Gaussian prior, so its results are SPEC 4's bit for bit."""
+    from .kernels.amp import RIDGE
+
+    if not _has_prior(model):
+        return RIDGE, np.empty(0)
+    return model.prior.kernel_args()
 
 
 def _positive_lam_k(model):
@@ -454,16 +493,24 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     variant = check_choice("variant", variant, ("tap", "paper"))
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init, history)
+        model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     J = model.J
     h = model.h
     par = _use_parallel(parallel, model.n_spins)
     info = {"variant": variant, "criterion": criterion}
     hist = _history_buffer(history, max_iter)
     state = _auto_state() if damping == "auto" else None
+    code, params = _prior_kernel_args(model)
+    if _has_prior(model):
+        info["prior"] = model.prior.to_attrs()
 
     def run(start, budget, tol=tol):
         out = hist[start:] if history else hist
+        if code != K.RIDGE:
+            return K.amp_solve_prior(J, h, lam_k, beta, m, v, variant == "tap",
+                                     0.0 if state is not None else float(damping), tol, budget,
+                                     criterion == "paper", out, par,
+                                     state if state is not None else np.empty(0), code, params)
         if state is not None:
             return K.amp_solve_auto(J, h, lam_k, beta, m, v, variant == "tap", tol, budget,
                                     criterion == "paper", out, par, state)
@@ -471,6 +518,9 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
                            budget, criterion == "paper", out, par)
 
     def own_equation(m):  # TAP: A m = h; the paper variant: (A - diag(V)/beta) m = h
+        if code != K.RIDGE:  # with a prior: the change of one undamped step
+            return _prior_step_residual(J, h, lam_k, beta, m, v, variant == "tap", par,
+                                        code, params)
         if variant == "tap":
             return model.linear_residual(m)
         shift = beta * ((J * J) @ v)
@@ -481,6 +531,21 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     _damping_info(info, damping, state)
     return _finish(variant, model, m, v, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
+
+
+def _prior_step_residual(J, h, qd, beta, m, v, tap, par, code, params):
+    """SPEC 4's residual of one undamped AMP step with a prior from ``(m, v)``: the fixed
+    point's own equation (inf if the step is invalid)."""
+    from .kernels import amp as K
+    from .kernels.convergence import change_parts
+
+    n = m.shape[0]
+    um, uv, a, Jm, JJv = (np.empty(n) for _ in range(5))
+    if not K.amp_step_prior(J, h, qd, beta, m, v, tap, um, uv, a, Jm, JJv, par, code,
+                            params) > 0:
+        return np.inf
+    rm, rv, _, _ = change_parts(um, uv, m, v)
+    return float(max(rm, rv))
 
 
 def _auto_state():
@@ -522,8 +587,11 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     from .kernels import rbp as K
 
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init, history)
+        model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     info = {"criterion": criterion}
+    code, params = _prior_kernel_args(model)
+    if _has_prior(model):
+        info["prior"] = model.prior.to_attrs()
     n = model.n_spins
     par = _use_parallel(parallel, n)
     _check_rbp_memory(n)
@@ -541,18 +609,45 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     def run(start, budget, tol=tol):
         return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, fixed, tol,
                            budget, criterion == "paper", hist[start:] if history else hist,
-                           mean, var, chunks, par, state)
+                           mean, var, chunks, par, state, code, params)
 
-    n_iter, res, code = _certified(run, model.linear_residual, mean, tol, max_iter, criterion,
-                                   info)
+    def own_equation(m):
+        if code != K.RIDGE:  # with a prior: one undamped sweep of the current messages
+            return _rbp_step_residual(J, model.h, lam_k, beta, off, mu, vu, md, vd, chunks,
+                                      code, params)
+        return model.linear_residual(m)
+
+    n_iter, res, reason = _certified(run, own_equation, mean, tol, max_iter, criterion, info)
     _damping_info(info, damping, state if damping == "auto" else None)
-    return _finish("rbp", model, mean, var, n_iter, res, code,
+    return _finish("rbp", model, mean, var, n_iter, res, reason,
                    hist[:n_iter].copy() if history else None, info)
+
+
+def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params):
+    """SPEC 4's residual of one undamped r-BP sweep with a prior from the given messages
+    (on copies): the message fixed point's own equation (inf if the sweep is invalid)."""
+    from .kernels import rbp as K
+    from .kernels.convergence import strict_residual
+
+    n = J.shape[0]
+    T, S, Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(8))
+    K.node_sums(J, off, mu, vu, md, vd, T, S)
+    stats = np.zeros(K.N_STATS)
+    K.rbp_sweep(J, h, qd, beta, off, mu.copy(), vu.copy(), md.copy(), vd.copy(), T, S, Tn, Sn,
+                A, B, 0.0, 0.0, um, uv, stats, K.chunk_bounds(n, chunks),
+                np.empty((chunks, n)), np.empty((chunks, n)), np.zeros((chunks, K.N_STATS)),
+                False, code, params)
+    if not (stats[K.AMIN] > 0 and np.all(np.isfinite(stats))):
+        return np.inf
+    return float(strict_residual(stats[K.DM], stats[K.DV], stats[K.MMAX], stats[K.VMAX]))
 
 
 #: ``damping="auto"`` in full BP: the TAP rule, but at least this (damping acts on whole
 #: densities there; 0.3 converged a D=4 case that diverged undamped)
 BP_MIN_DAMPING = 0.3
+#: ``damping="auto"`` in full BP with a non-Gaussian prior (the SPEC 4.3 rule needs Gaussian
+#: messages): a fixed moderate damping of the densities
+BP_PRIOR_DAMPING = 0.5
 #: largest grid spacing of full BP, in standard deviations of the initial messages (wider
 #: grids put a message on one point: its variance is 0 and the sweep degenerates)
 BP_MAX_SPACING = 4.0
@@ -589,6 +684,14 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     ``max_iter``. The means are those of the grid densities, exact only to grid accuracy,
     so ``info["mean_equation_residual"]`` (``model.linear_residual(mean)``, the exact-mean
     equation ``A m = h``) is reported but not required to reach ``tol``.
+
+    With a non-Gaussian prior (``model.prior``): for a discrete prior (Binary, Ternary) the
+    grid is its support (``grid`` and ``width`` are unused) and the weights are its
+    probabilities, so the messages are exact discrete distributions and BP runs at D = 10;
+    a marginal may then be frozen (variance 0, kurtosis NaN). For Laplace the grids span
+    converged TAP-AMP's mean +- ``width`` sd (ValueError if AMP does not converge) and the
+    prior density enters the quadrature weights. Messages start at the prior;
+    ``damping="auto"`` is :data:`BP_PRIOR_DAMPING`.
     """
     from .kernels import bp as K
 
@@ -597,47 +700,38 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
         raise ValueError(f"grid must be at least 5 points, got {grid}")
     width = check_positive("width", width)
     model, beta, damping, tol, max_iter, criterion, lam_k, m0, v0 = _iter_args(
-        model, beta, damping, tol, max_iter, criterion, init, history)
+        model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     n = model.n_spins
+    prior = model.prior if _has_prior(model) else None
+    discrete = prior is not None and prior.discrete
+    K_pts = prior.support().size if discrete else grid
     # messages, their update, the log cavity fields, the certification sweep's two arrays
     # and the broadcast initial messages: about 6 n^2 K doubles
-    check_memory("grid", grid, 8 * 6 * n * n * grid,
+    check_memory("grid", K_pts, 8 * 6 * n * n * K_pts,
                  f"full BP's messages for n_spins={n} (about 6 n_spins^2 grid doubles; "
                  "use a smaller grid or solve_rbp)")
     hist = _history_buffer(history, max_iter)
-    info = {"grid": grid, "width": width, "criterion": criterion}
+    info = {"grid": K_pts, "width": None if discrete else width, "criterion": criterion}
+    if prior is not None:
+        info["prior"] = prior.to_attrs()
+        if damping == "auto":
+            damping = BP_PRIOR_DAMPING
     if damping == "auto":
         d, _, _, dinfo = rbp_auto_damping(model, beta, v0=v0)
         info.update(dinfo)
         if d is None:
             return _no_damping("bp", model, m0, v0, dinfo, info, history, np.zeros(n))
         damping = max(d, BP_MIN_DAMPING)
-    ref = solve_exact(model, beta)
-    sd = np.sqrt(ref.var)
-    t = np.linspace(-1.0, 1.0, grid)
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = ref.mean[:, None] + width * sd[:, None] * t[None, :]
-        dx = x[:, 1] - x[:, 0]
-    if not (np.all(np.isfinite(x)) and np.all(dx > 0)):
-        raise ValueError(f"width={width!r}: the grids mean +- width sd of the exact marginals "
-                         "overflow or have zero spacing")
-    spacing = dx / np.sqrt(v0)
-    worst = int(np.argmax(spacing))
-    if spacing[worst] > BP_MAX_SPACING:
-        need = int(np.ceil(2 * width * sd[worst] / (BP_MAX_SPACING * np.sqrt(v0[worst])))) + 1
-        raise ValueError(
-            f"grid={grid}, width={width!r}: spin {worst}'s grid spacing {dx[worst]:.3g} "
-            f"(2 width sd / (grid - 1), sd = {sd[worst]:.3g} of the exact marginal) is "
-            f"{spacing[worst]:.3g} initial-message standard deviations "
-            f"(sqrt(v0) = {np.sqrt(v0[worst]):.3g}); at most {BP_MAX_SPACING} resolve the "
-            "messages. The exact marginal is much wider than the prior (ill-conditioned "
-            f"precision, lam={model.lam!r}): raise grid to at least {need}, raise lam, "
-            "or use solve_rbp")
-    # initial messages mu_{i->j} = N(m0_i, v0_i) on i's grid, normalised by the kernel
-    logp = -0.5 * (x - m0[:, None]) ** 2 / v0[:, None]
-    logmu = np.ascontiguousarray(np.broadcast_to(logp[:, None, :], (n, n, grid)))
+    if discrete:
+        x, logw = _discrete_grid(prior, n)
+    else:
+        x, logw = _bp_grid(model, beta, grid, width, m0, v0, init, prior)
+    # initial messages mu_{i->j} = N(m0_i, v0_i) on i's grid (with a prior and no init: the
+    # prior itself), normalised by the kernel
+    logp = (np.zeros((n, x.shape[1])) if prior is not None and init is None
+            else -0.5 * (x - m0[:, None]) ** 2 / v0[:, None])
+    logmu = np.ascontiguousarray(np.broadcast_to(logp[:, None, :], (n, n, x.shape[1])))
     del logp
-    logw = K.grid_logw(x)
     for i in range(n):
         for j in range(n):
             K._normalise(logmu[i, j], logw[i])
@@ -646,8 +740,8 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
     paper = criterion == "paper"
 
     def run(start, budget, tol=tol):
-        return K.bp_solve(J, h, lam_k, beta, x, logmu, float(damping), tol, budget, paper,
-                          hist[start:] if history else hist, mean, var, kurt)
+        return K.bp_solve(J, h, lam_k, beta, x, logw, logmu, float(damping), tol, budget,
+                          paper, hist[start:] if history else hist, mean, var, kurt, discrete)
 
     def own_equation(_):
         """The SPEC 4 residual of one undamped sweep of the current messages (the density
@@ -659,7 +753,9 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
         K.message_moments(logmu, x, logw, mm, mv)
         K.message_moments(new, x, logw, um, uv)
         off = ~np.eye(n, dtype=bool)
-        if not (np.all(var > 0) and np.all(uv[off] > 0) and np.all(np.isfinite(mean))):
+        positive = ((var >= 0) & np.isfinite(var)).all() and (uv[off] >= 0).all() \
+            if discrete else (var > 0).all() and (uv[off] > 0).all()
+        if not (positive and np.all(np.isfinite(mean))):
             return np.inf
         eq = float(K.change_stats(um, uv, mm, mv)[0])
         return eq if np.isfinite(eq) else np.inf
@@ -668,11 +764,65 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
                                    key="fixed_point_residual")
     if n_iter == 0:
         mean, var, kurt = m0, v0, np.zeros(n)
-    info["mean_equation_residual"] = (model.linear_residual(mean)
-                                      if np.all(np.isfinite(mean)) else np.inf)
+    if prior is None:
+        info["mean_equation_residual"] = (model.linear_residual(mean)
+                                          if np.all(np.isfinite(mean)) else np.inf)
     info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info, kurt=kurt)
+
+
+def _discrete_grid(prior, n):
+    """Full BP's grids for a discrete prior: its support on every spin, and its log
+    probabilities as the weights (messages are then exact discrete distributions)."""
+    v, w = prior.support(), prior.weights()
+    x = np.ascontiguousarray(np.broadcast_to(v, (n, v.size)), dtype=np.float64)
+    logw = np.ascontiguousarray(np.broadcast_to(np.log(w), (n, v.size)), dtype=np.float64)
+    return x, logw
+
+
+def _bp_grid(model, beta, grid, width, m0, v0, init, prior):
+    """Uniform grids mean +- width sd of a reference marginal (the exact one for the
+    Gaussian prior, converged TAP-AMP for Laplace) and their log trapezoid weights (plus
+    the Laplace log density ``-beta lam1 |x|``)."""
+    from .kernels import bp as K
+
+    if prior is None:
+        ref = solve_exact(model, beta)
+        what = "the exact marginal"
+    else:
+        ref = solve_amp(model, beta)
+        what = "the TAP-AMP marginal"
+        if not ref.converged:
+            raise ValueError(f"beta={beta!r}: full BP with prior {prior!r} centres its grids "
+                             f"on TAP-AMP's marginals, and AMP did not converge "
+                             f"({ref.reason}); use solve_enumerate or sample_gibbs")
+    sd = np.sqrt(ref.var)
+    t = np.linspace(-1.0, 1.0, grid)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = ref.mean[:, None] + width * sd[:, None] * t[None, :]
+        dx = x[:, 1] - x[:, 0]
+    if not (np.all(np.isfinite(x)) and np.all(dx > 0)):
+        raise ValueError(f"width={width!r}: the grids mean +- width sd of {what}s "
+                         "overflow or have zero spacing")
+    logw = K.grid_logw(x)
+    if prior is not None:
+        logw += -beta * prior.lam1 * np.abs(x)
+        if init is None:
+            return x, logw
+    spacing = dx / np.sqrt(v0)
+    worst = int(np.argmax(spacing))
+    if spacing[worst] > BP_MAX_SPACING:
+        need = int(np.ceil(2 * width * sd[worst] / (BP_MAX_SPACING * np.sqrt(v0[worst])))) + 1
+        raise ValueError(
+            f"grid={grid}, width={width!r}: spin {worst}'s grid spacing {dx[worst]:.3g} "
+            f"(2 width sd / (grid - 1), sd = {sd[worst]:.3g} of {what}) is "
+            f"{spacing[worst]:.3g} initial-message standard deviations "
+            f"(sqrt(v0) = {np.sqrt(v0[worst]):.3g}); at most {BP_MAX_SPACING} resolve the "
+            "messages. The exact marginal is much wider than the prior (ill-conditioned "
+            f"precision, lam={model.lam!r}): raise grid to at least {need}, raise lam, "
+            "or use solve_rbp")
+    return x, logw
 
 
 def warmup(verbose=False):
@@ -697,6 +847,17 @@ def warmup(verbose=False):
     for parallel in (False, True):
         solve_rbp(model, 10.0, max_iter=5, history=True, parallel=parallel)
     solve_bp(model, 10.0, grid=9, max_iter=2)
+    # the prior kernels (denoisers inside AMP, r-BP; discrete full BP)
+    from .priors import Laplace, Ternary
+
+    tasks = sample_tasks(2, 5, 40, seed=0)
+    for prior in (Ternary(1.0, 0.5), Laplace(0.1)):
+        pm = SpinModel.from_tasks(tasks, 0.0, prior=prior)
+        for parallel in (False, True):
+            solve_amp(pm, 10.0, max_iter=5, parallel=parallel)
+            solve_amp(pm, 10.0, damping=0.5, max_iter=5, parallel=parallel)
+            solve_rbp(pm, 10.0, max_iter=5, parallel=parallel)
+    solve_bp(SpinModel.from_tasks(tasks, 0.0, prior=Ternary(1.0, 0.5)), 10.0, max_iter=2)
     seconds = time.perf_counter() - t0
     if verbose:
         print(f"sgphys kernels compiled and cached in {seconds:.1f} s")

@@ -158,7 +158,8 @@ def check_model(model, gaussian: bool = False) -> "SpinModel":
         raise ValueError(f"model.lam must be a finite float >= 0, got {_short(lam)}")
     if gaussian and model.prior.name != "gaussian":
         raise ValueError(f"model.prior={model.prior!r}: this solver needs the Gaussian prior "
-                         "(use solve_enumerate or sample_gibbs for other priors)")
+                         "(other priors: solve_amp, solve_rbp, solve_bp, solve_enumerate, "
+                         "sample_gibbs)")
     return model
 
 

@@ -32,8 +32,8 @@ def test_prior_and_lam_must_agree():
         sgphys.SpinModel.from_tasks("tasks", 1.0)
 
 
-@pytest.mark.parametrize("solve", [sgphys.solve_exact, sgphys.solve_amp, sgphys.solve_rbp,
-                                   sgphys.solve_bp])
+@pytest.mark.parametrize("solve", [sgphys.solve_exact, sgphys.solvers.auto_damping,
+                                   sgphys.solvers.rbp_auto_damping])
 def test_gaussian_solvers_refuse_a_discrete_prior(solve):
     model = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 10, 50, seed=0), 0.0,
                                         prior=sgphys.Ternary(1.0, 0.3))

@@ -261,8 +261,8 @@ def test_bp_kernel_flags_a_collapsed_message():
     J = model.J * 0.0  # no coupling: each marginal is its (point-mass) local field
     h = np.zeros(n)
     lam_k = np.full(n, 1e8)  # prior far narrower than the grid spacing
-    _, _, code = K.bp_solve(J, h, lam_k, 1.0, grid, logmu, 0.0, 1e-10, 5, False,
-                            np.empty(0), mean, var, kurt)
+    _, _, code = K.bp_solve(J, h, lam_k, 1.0, grid, K.grid_logw(grid), logmu, 0.0, 1e-10, 5,
+                            False, np.empty(0), mean, var, kurt, False)
     assert code == NONPOSITIVE
 
 

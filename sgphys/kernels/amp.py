@@ -25,6 +25,11 @@ numba.get_num_threads()
 
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  # noqa: F401
                           NONPOSITIVE, change_parts, finite_bounded, paper_change_from_sums)
+from .priors import denoise
+
+#: prior code of the built-in Gaussian division (SPEC 4.3 exactly, bit for bit); codes >= 0
+#: are those of :mod:`sgphys.kernels.priors`
+RIDGE = -1
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -87,6 +92,51 @@ def amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def amp_step_prior(J, h, qd, beta, m, v, tap, um, uv, a, Jm, JJv, parallel, code, params):
+    """One undamped AMP update with a prior's denoiser in place of the Gaussian division.
+
+    The cavity field of spin i has precision ``A_i = beta Q_ii - V_i`` and linear term
+    ``B_i = beta h_i + beta sum_k J_ik m_k - [tap] V_i m_i`` (``qd`` = diag Q, ``a``
+    receives A); ``(um_i, uv_i)`` are the mean and variance of ``pi_beta(s) exp(-A_i s^2/2
+    + B_i s)`` (:func:`sgphys.kernels.priors.denoise`). Returns 1.0, or -1.0 if a denoiser
+    result is not finite (a Laplace prior with ``A_i <= 0``, say): the update is invalid.
+    """
+    if parallel:
+        _row_sums_parallel(J, m, v, Jm, JJv)
+    else:
+        _row_sums(J, m, v, Jm, JJv)
+    ok = 1.0
+    b2 = beta * beta
+    for i in range(J.shape[0]):
+        V = b2 * JJv[i]
+        ai = beta * qd[i] - V
+        bi = beta * h[i] + beta * Jm[i]
+        if tap:
+            bi -= V * m[i]
+        a[i] = ai
+        mi, vi = denoise(code, params, beta, ai, bi)
+        if not (np.isfinite(mi) and np.isfinite(vi) and vi >= 0.0):
+            ok = -1.0
+        um[i] = mi
+        uv[i] = vi
+    return ok
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def amp_solve_prior(J, h, qd, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
+                    history, parallel, state, code, params):
+    """:func:`amp_solve` (empty ``state``: fixed ``damping``) or :func:`amp_solve_auto`
+    (``state`` of length 5) with the denoiser of prior ``(code, params)``
+    (:func:`amp_step_prior`). With a non-Gaussian prior the variances depend on the means,
+    so adaptive damping mixes both with the same weight; its mu_max is that of the
+    linearised mean map ``dm = diag(v) (beta J - [tap] diag(V)) dm`` (the denoiser's
+    derivative in B is its variance), i.e. :func:`lanczos_max` with ``lam_k`` replaced by
+    ``(1/v + V)/beta``. Returns (n_iter, residual, reason)."""
+    return _amp_iterate(J, h, qd, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
+                        history, parallel, state, code, params)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
               history, parallel):
     """Iterate AMP in place on (m, v) with a fixed damping of means and variances. Returns
@@ -96,7 +146,7 @@ def amp_solve(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criter
     On a non-positive precision or a blow-up, (m, v) keep the last valid state.
     """
     return _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter,
-                        paper_criterion, history, parallel, np.empty(0))
+                        paper_criterion, history, parallel, np.empty(0), RIDGE, np.empty(0))
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -190,6 +240,9 @@ AUTO_START_ITER = 2
 AUTO_VARIANCE_TOL = 1e-3
 #: Lanczos steps of the mu_max estimate
 LANCZOS_STEPS = 10
+#: with a prior: iterations without halving the best mean residual that count as growth
+#: (a cycle of constant amplitude never grows)
+AUTO_STALL_ITER = 25
 #: damping while the estimate waits for the variances, and the factor on (1 - damping) when
 #: the residual still grows after it
 AUTO_HOLD, AUTO_BACKOFF = 0.9, 0.7
@@ -284,28 +337,38 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
     it. Returns (n_iter, residual, reason).
     """
     return _amp_iterate(J, h, lam_k, beta, m, v, tap, 0.0, tol, max_iter, paper_criterion,
-                        history, parallel, state)
+                        history, parallel, state, RIDGE, np.empty(0))
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
-                 history, parallel, state):
+                 history, parallel, state, code, params):
     """The AMP iteration of :func:`amp_solve` (fixed ``damping`` on m and v, ``state``
-    empty) and :func:`amp_solve_auto` (adaptive damping of m from ``state``, v undamped)."""
+    empty) and :func:`amp_solve_auto` (adaptive damping of m from ``state``, v undamped);
+    with a prior (``code >= 0``, ``lam_k`` = diag Q) that of :func:`amp_solve_prior`."""
     n = J.shape[0]
     auto = state.shape[0] > 0
+    ridge = code == RIDGE
     um = np.empty(n)
     uv = np.empty(n)
     a = np.empty(n)
     Jm = np.empty(n)
     JJv = np.empty(n)
     shift = np.zeros(n)
+    lam_eff = lam_k.copy()
     keep_history = history.shape[0] > 0
     res = np.inf
+    best = np.inf
+    since = 0
     d = damping
-    d_v = 0.0 if auto else damping
+    # the Gaussian variances do not involve the means: undamped under "auto"
+    d_v = 0.0 if (auto and ridge) else damping
     for it in range(max_iter):
-        amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
+        if ridge:
+            amin = amp_step(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel)
+        else:
+            amin = amp_step_prior(J, h, lam_k, beta, m, v, tap, um, uv, a, Jm, JJv, parallel,
+                                  code, params)
         if not (amin > 0.0):
             return it, res, NONPOSITIVE
         if not finite_bounded(um):
@@ -321,7 +384,25 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
             if not tap:  # the paper variant's operator: A - diag(V)/beta, V = beta^2 JJv
                 for i in range(n):
                     shift[i] = beta * JJv[i]
-            d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
+            if not ridge:
+                if rm < 0.5 * best:
+                    best = rm
+                    since = 0
+                else:
+                    since += 1
+                if since >= AUTO_STALL_ITER:  # stalled: count it as growth
+                    state[4] = -1.0
+                    since = 0
+                    best = rm
+                # the linearised map's diagonal (1/v + V)/beta (0 where v = 0)
+                for i in range(n):
+                    lam_eff[i] = (1.0 / uv[i] + beta * beta * JJv[i]) / beta if uv[i] > 0.0 \
+                        else 0.0
+            # with a prior the variances move with the means: estimate at once (rv = 0)
+            d = auto_damping_step(state, it, rm, rv if ridge else 0.0, J, lam_eff, beta, uv,
+                                  shift, parallel)
+            if not ridge:
+                d_v = d
         for i in range(n):
             m[i] = d * m[i] + (1.0 - d) * um[i]
             v[i] = d_v * v[i] + (1.0 - d_v) * uv[i]

@@ -143,17 +143,21 @@ def message_moments(logmu, x, logw, mm, mv):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterion, history,
-             mean, var, kurt):
+def bp_solve(J, h, lam_k, beta, x, logw, logmu, damping, tol, max_iter, paper_criterion,
+             history, mean, var, kurt, discrete):
     """Iterate full BP in place on ``logmu``; damping acts on the densities.
 
-    Convergence is judged on the messages' means and variances with the SPEC 4 residual.
-    Returns (n_iter, residual, reason): ``NONPOSITIVE`` when a marginal or message has
-    collapsed onto one grid point (variance not positive: the grid cannot resolve it),
-    ``BLOWUP`` on a non-finite or huge mean.
+    ``logw`` (n, K) are the log quadrature weights of the grids ``x`` (:func:`grid_logw`),
+    plus the log prior density where the model has a non-Gaussian prior; for a discrete
+    prior (``discrete``) ``x`` holds its support and ``logw`` its log probabilities, so
+    messages are exact discrete distributions. Convergence is judged on the messages'
+    means and variances with the SPEC 4 residual. Returns (n_iter, residual, reason):
+    ``NONPOSITIVE`` when a marginal or message has collapsed onto one grid point (variance
+    not positive: the grid cannot resolve it; a discrete marginal may legitimately be
+    frozen, so this check is off with ``discrete``), ``BLOWUP`` on a non-finite or huge
+    mean.
     """
     n, K = x.shape
-    logw = grid_logw(x)
     lphi = np.zeros((n, n, K))
     new_logmu = np.zeros((n, n, K))
     old_m = np.zeros((n, n))
@@ -170,10 +174,10 @@ def bp_solve(J, h, lam_k, beta, x, logmu, damping, tol, max_iter, paper_criterio
             if not (abs(mean[i]) < BLOWUP_LIMIT):
                 return it, res, BLOWUP
         for i in range(n):
-            if not (var[i] > 0.0):
+            if not (var[i] > 0.0 or (discrete and var[i] == 0.0)):
                 return it, res, NONPOSITIVE
             for j in range(n):
-                if i != j and not (new_v[i, j] > 0.0):
+                if i != j and not (new_v[i, j] > 0.0 or (discrete and new_v[i, j] == 0.0)):
                     return it, res, NONPOSITIVE
         # the diagonal (no message i->i) is zero in both and adds nothing
         res, sm, sv = change_stats(new_m, new_v, old_m, old_v)

@@ -32,7 +32,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .amp import auto_damping_step
+from .amp import RIDGE, auto_damping_step
+from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
 
@@ -246,27 +247,107 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn
     stats[SV] = sv
 
 
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
+                stats, code, params):
+    """:func:`_rows` with a prior: each message is the denoiser of its cavity field,
+    ``(m, v)_{i->j} = denoise(A_i + beta^2 J_ij^2 v_{j->i}, B_i - beta J_ij m_{j->i})``
+    (``A, B`` the node precisions and fields without the prior). One denoiser call per
+    directed edge, so not vectorised; maxima as plain floats (NaN caught by the caller's
+    finiteness check of the statistics)."""
+    n = J.shape[0]
+    b2 = beta * beta
+    w = 1.0 - damping
+    wv = 1.0 - damping_v
+    dm = 0.0
+    dv = 0.0
+    mmax = 0.0
+    vmax = 0.0
+    sm = 0.0
+    sv = 0.0
+    bad = False
+    for i in range(r0, r1):
+        ai = A[i]
+        bi = B[i]
+        o = off[i]
+        t = 0.0
+        s = 0.0
+        for j in range(i + 1, n):
+            p = o + j
+            jij = J[i, j]
+            jj = jij * jij
+            m_up = mu[p]
+            v_up = vu[p]
+            m_dn = md[p]
+            v_dn = vd[p]
+            u1, q1 = denoise(code, params, beta, ai + b2 * jj * v_dn, bi - beta * jij * m_dn)
+            u2, q2 = denoise(code, params, beta, A[j] + b2 * jj * v_up, B[j] - beta * jij * m_up)
+            if not (np.isfinite(u1) and np.isfinite(u2) and q1 >= 0.0 and q2 >= 0.0):
+                bad = True
+            x1 = u1 - m_up
+            x2 = u2 - m_dn
+            y1 = q1 - v_up
+            y2 = q2 - v_dn
+            dm = max(dm, max(abs(x1), abs(x2)))
+            dv = max(dv, max(abs(y1), abs(y2)))
+            mmax = max(mmax, max(abs(m_up), abs(m_dn)))
+            vmax = max(vmax, max(v_up, v_dn))
+            sm += x1 * x1 + x2 * x2
+            sv += y1 * y1 + y2 * y2
+            n1 = damping * m_up + w * u1
+            n2 = damping * m_dn + w * u2
+            nv1 = damping_v * v_up + wv * q1
+            nv2 = damping_v * v_dn + wv * q2
+            mu[p] = n1
+            vu[p] = nv1
+            md[p] = n2
+            vd[p] = nv2
+            Tn[j] += jij * n1
+            Sn[j] += jj * nv1
+            t += jij * n2
+            s += jj * nv2
+        Tn[i] += t
+        Sn[i] += s
+    stats[DM] = np.nan if bad else dm
+    stats[DV] = dv
+    stats[MMAX] = mmax
+    stats[VMAX] = vmax
+    stats[SM] = sm
+    stats[SV] = sv
+
+
 @njit(cache=True)
-def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC, statsC):
+def _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
+                stats, code, params):
+    """One chunk of pair rows: the Gaussian division (:func:`_rows`) or a prior's denoiser
+    (:func:`_rows_prior`)."""
+    Tn[:] = 0.0
+    Sn[:] = 0.0
+    if code == RIDGE:
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats)
+    else:
+        _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
+                    stats, code, params)
+
+
+@njit(cache=True)
+def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC, statsC,
+            code, params):
     for c in range(bounds.shape[0] - 1):
-        TnC[c, :] = 0.0
-        SnC[c, :] = 0.0
-        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c], bounds[c + 1],
-              TnC[c], SnC[c], statsC[c])
+        _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c],
+                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params)
 
 
 @njit(cache=True, parallel=True)
 def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
-                     statsC):
+                     statsC, code, params):
     """:func:`_chunks` with the chunks across threads. The chunks are fixed by the size
     alone and summed in order afterwards, so the result is the serial one bit for bit,
     whatever the number of threads. A separate function on purpose (see
     :func:`sgphys.kernels.amp._row_sums_parallel`)."""
     for c in prange(bounds.shape[0] - 1):
-        TnC[c, :] = 0.0
-        SnC[c, :] = 0.0
-        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c], bounds[c + 1],
-              TnC[c], SnC[c], statsC[c])
+        _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c],
+                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -292,8 +373,36 @@ def _nodes(h, lam_k, beta, T, S, A, B, um, uv):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _nodes_prior(h, qd, beta, T, S, A, B, um, uv, code, params):
+    """:func:`_nodes` with a prior: ``A = beta Q_ii - beta^2 S``, ``B = beta h + beta T``
+    (the prior-free cavity field) and the full marginals from the denoiser. Returns 1.0, or
+    -1.0 if a marginal is not finite (e.g. a Laplace prior with A <= 0)."""
+    b2 = beta * beta
+    ok = 1.0
+    for i in range(h.shape[0]):
+        a = beta * qd[i] - b2 * S[i]
+        b = beta * h[i] + beta * T[i]
+        A[i] = a
+        B[i] = b
+        m, v = denoise(code, params, beta, a, b)
+        if not (np.isfinite(m) and np.isfinite(v) and v >= 0.0):
+            ok = -1.0
+        um[i] = m
+        uv[i] = v
+    return ok
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _node_marginals(h, lam_k, beta, T, S, A, B, um, uv, code, params):
+    if code == RIDGE:
+        return _nodes(h, lam_k, beta, T, S, A, B, um, uv)
+    return _nodes_prior(h, lam_k, beta, T, S, A, B, um, uv, code, params)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, damping_v,
-              um, uv, stats, bounds, TnC, SnC, statsC, parallel):
+              um, uv, stats, bounds, TnC, SnC, statsC, parallel, code=RIDGE,
+              params=np.empty(0)):
     """One damped r-BP sweep in place on the packed messages.
 
     On entry ``T, S`` are the node sums of the current messages; ``A, B`` receive the node
@@ -308,17 +417,21 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
     The pair rows are split into chunks at ``bounds`` (:func:`chunk_bounds`) with work
     arrays ``TnC, SnC`` (chunks, n) and ``statsC`` (chunks, N_STATS); ``parallel`` runs the
     chunks across threads with the same result.
+
+    With a prior (``code`` of :mod:`sgphys.kernels.priors`, ``lam_k`` = diag Q) the
+    messages and marginals come from its denoiser (:func:`_rows_prior`,
+    :func:`_nodes_prior`); ``stats[AMIN]`` is then 1, or -1 for a non-finite marginal.
     """
     n = J.shape[0]
-    stats[AMIN] = _nodes(h, lam_k, beta, T, S, A, B, um, uv)
+    stats[AMIN] = _node_marginals(h, lam_k, beta, T, S, A, B, um, uv, code, params)
     if not (stats[AMIN] > 0.0):
         return
     if parallel:
         _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC,
-                         SnC, statsC)
+                         SnC, statsC, code, params)
     else:
         _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
-                statsC)
+                statsC, code, params)
     # reduce the chunks in order (deterministic); NaN propagates through the bit maxima
     Tn[:] = 0.0
     Sn[:] = 0.0
@@ -342,7 +455,8 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
 
 @njit(cache=True, fastmath=FASTMATH)
 def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
-              paper_criterion, history, mean, var, chunks, parallel, auto_state):
+              paper_criterion, history, mean, var, chunks, parallel, auto_state, code=RIDGE,
+              params=np.empty(0)):
     """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
     ``mean``/``var`` receive the full marginals of the last valid state.
 
@@ -351,9 +465,16 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     message variances undamped, message means undamped until their residual grows, then
     the SPEC 4.3 rule at the node variances of the messages
     (:func:`sgphys.kernels.amp.auto_damping_step`); ``damping`` is then ignored.
+
+    With a prior (``code``, ``params``; ``lam_k`` = diag Q) see :func:`rbp_sweep`; under
+    ``auto`` the variances are damped with the means and the rule's operator uses the
+    linearised map's diagonal ``(1/v + beta^2 S)/beta``, as in
+    :func:`sgphys.kernels.amp.amp_solve_prior`.
     """
     n = J.shape[0]
     auto = auto_state.shape[0] > 0
+    ridge = code == RIDGE
+    lam_eff = lam_k.copy()
     zero = np.zeros(n)
     T = np.empty(n)
     S = np.empty(n)
@@ -374,9 +495,9 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     res = np.inf
     for it in range(max_iter):
         d_m = auto_state[0] if auto else damping
-        d_v = 0.0 if auto else damping
+        d_v = (0.0 if ridge else d_m) if auto else damping
         rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, d_m, d_v, um, uv,
-                  stats, bounds, TnC, SnC, statsC, parallel)
+                  stats, bounds, TnC, SnC, statsC, parallel, code, params)
         if not (stats[AMIN] > 0.0):
             return it, res, NONPOSITIVE
         ok = True
@@ -394,17 +515,22 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
         if keep_history:
             history[it] = res
         if auto:  # the damping of the next sweep, from this one's residuals
-            auto_damping_step(auto_state, it, stats[DM] / stats[MMAX],
-                              stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0,
-                              J, lam_k, beta, uv, zero, parallel)
+            rv = stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0
+            if not ridge:  # estimate at once (the variances move with the means)
+                rv = 0.0
+                for i in range(n):
+                    lam_eff[i] = (1.0 / uv[i] + beta * beta * S[i]) / beta if uv[i] > 0.0 \
+                        else 0.0
+            auto_damping_step(auto_state, it, stats[DM] / stats[MMAX], rv, J, lam_eff, beta,
+                              uv, zero, parallel)
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
         if crit < tol:
             # marginals of the final (damped) messages
-            _nodes(h, lam_k, beta, T, S, A, B, um, uv)
+            ok = _node_marginals(h, lam_k, beta, T, S, A, B, um, uv, code, params)
             for i in range(n):
-                if A[i] > 0.0:
+                if (A[i] > 0.0) if ridge else ok > 0.0:
                     mean[i] = um[i]
                     var[i] = uv[i]
             return it + 1, res, CONVERGED
