@@ -151,7 +151,8 @@ class _Discrete(_Prior):
     def kernel_args(self):
         v = self.support()
         lw = np.log(self.weights())
-        return 2, np.concatenate([[float(v.size)], v, lw]).astype(np.float64)
+        sym = float(np.array_equal(v, -v[::-1]) and np.array_equal(lw, lw[::-1]))
+        return 2, np.concatenate([[float(v.size)], v, lw, [sym]]).astype(np.float64)
 
     def log_weight(self, s, beta=None):
         """``log pi(s)`` (normalised pmf; -inf off the support). ``beta`` is ignored."""

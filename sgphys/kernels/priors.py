@@ -10,8 +10,10 @@ s_k)``); the prior applies its own beta:
 
     code 0  GAUSSIAN  params [lam]       pi_beta(s) ∝ exp(-beta lam s^2 / 2)
     code 1  LAPLACE   params [lam1]      pi_beta(s) ∝ exp(-beta lam1 |s|)
-    code 2  DISCRETE  params [K, v_0..v_{K-1}, logw_0..logw_{K-1}]
-                                         pi(s = v_k) = exp(logw_k), independent of beta
+    code 2  DISCRETE  params [K, v_0..v_{K-1}, logw_0..logw_{K-1}(, sym)]
+                                         pi(s = v_k) = exp(logw_k), independent of beta;
+                                         the optional ``sym`` is 1.0 if the support and
+                                         weights are mirror-symmetric about 0 (else 0.0)
 
 Validity: Gaussian needs ``A + beta lam > 0``, Laplace ``A > 0``; any A is fine for a
 discrete prior. An invalid or non-finite result is NaN here and counted by the array
@@ -62,7 +64,7 @@ def _cf_terms(x):
     return 12
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def mills(x):
     """``(lam, d, w)`` of N(0, 1) truncated to z > x.
 
@@ -93,7 +95,7 @@ def log_phic(x):
 
 # -- denoisers ------------------------------------------------------------------------------
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _gaussian(lam, beta, A, B):
     a = A + beta * lam
     if not a > 0.0:
@@ -101,7 +103,7 @@ def _gaussian(lam, beta, A, B):
     return B / a, 1.0 / a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _laplace(lam1, beta, A, B):
     if not A > 0.0:
         return NAN, NAN
@@ -135,9 +137,59 @@ def _symmetric(params):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+#: below this |B a| the mirror pair's weight ratio exp(-2|B a|) is taken through expm1
+_SMALL_BA = 0.35
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _mirror(params, A, B):
+    """:func:`_discrete` for the symmetric supports {-a, a} and {-a, 0, a} (Binary, Ternary)
+    with two transcendental calls at most (one for Binary) instead of up to eleven.
+
+    With ``x = B a`` the pair's log weights are ``c +- x`` (``c = log w_a - A a^2/2``), so
+    their probabilities are ``p_big`` and ``p_small = p_big exp(-2|x|)``;
+    ``p_big - p_small = p_big (1 - exp(-2|x|))`` keeps its relative precision (expm1 for
+    small |x|), the mean is exactly 0 at B = 0, and the variance is the pairwise formula
+    ``(p0 (p_big + p_small) a^2 + 4 a^2 p_big p_small) / tot^2``, free of cancellation."""
+    K = int(params[0])
+    a = params[K]
+    c = params[2 * K] - 0.5 * A * a * a
+    x = B * a
+    ax = abs(x)
+    l_big = c + ax
+    if not (l_big > -np.inf and l_big < np.inf):
+        return NAN, NAN
+    if ax > _SMALL_BA:
+        e1 = math.exp(-2.0 * ax)
+        gap = 1.0 - e1
+    else:
+        em1 = math.expm1(-2.0 * ax)
+        e1 = 1.0 + em1
+        gap = -em1
+    p_big = 1.0
+    p0 = 0.0
+    if K == 3:
+        l0 = params[K + 2]
+        if l_big >= l0:
+            p0 = math.exp(l0 - l_big)
+        else:
+            p_big = math.exp(l_big - l0)
+            p0 = 1.0
+    p_small = p_big * e1
+    tot = p_big + p_small + p0
+    diff = p_big * gap
+    mean = (a * diff if x >= 0.0 else -a * diff) / tot
+    var = a * a * (p0 * (p_big + p_small) + 4.0 * p_big * p_small) / (tot * tot)
+    return mean, var
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _discrete(params, A, B):
     K = int(params[0])
+    # the mirror-symmetry flag after the weights (sgphys.priors), else checked here
+    sym = params[1 + 2 * K] == 1.0 if params.shape[0] > 1 + 2 * K else _symmetric(params)
+    if sym and (K == 2 or K == 3):
+        return _mirror(params, A, B)
     lmax = -np.inf
     for k in range(K):
         v = params[1 + k]
@@ -153,7 +205,7 @@ def _discrete(params, A, B):
         pk = math.exp(params[1 + K + k] - 0.5 * A * v * v + B * v - lmax)
         tot += pk
         mean += pk * v
-    if _symmetric(params):
+    if sym:
         # pairs (-v, v) of equal weight: v (p(v) - p(-v)) through expm1, so a small mean
         # (small B) keeps its relative precision and B = 0 gives exactly 0
         mean = 0.0
@@ -180,7 +232,7 @@ def _discrete(params, A, B):
     return mean, var
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def denoise(code, params, beta, A, B):
     """Mean and variance of ``pi_beta(s) exp(-A s^2/2 + B s)``; NaN pair if invalid."""
     if code == GAUSSIAN:
