@@ -179,3 +179,16 @@ def test_prior_solvers_are_deterministic():
     for solve in (sgphys.solve_amp, sgphys.solve_rbp, sgphys.solve_bp):
         a, b = solve(model, 10.0), solve(model, 10.0)
         assert np.array_equal(a.mean, b.mean) and np.array_equal(a.var, b.var)
+
+
+def test_frozen_discrete_spins_do_not_break_auto_damping():
+    """At large beta a discrete marginal freezes (variance exactly 0); the adaptive
+    damping's mu_max estimate (which uses 1/v) must stay finite: regression for a
+    LinAlgError from the Lanczos step (helper report, D = 10, binary, beta = 1000)."""
+    H, y = sample_tasks(10, 20, 800, seed=0, method="statistics").feature_arrays()
+    model = SpinModel.from_arrays(H[:25], y[:25], 0.0, 10, prior=Binary(20 / 31))
+    for solve, kw in ((sgphys.solve_amp, {"max_iter": 400}), (sgphys.solve_rbp, {"max_iter": 60})):
+        r = solve(model, 1000.0, **kw)
+        assert r.reason in ("converged", "max_iter")
+        assert np.all(np.isfinite(r.mean)) and np.all(np.isfinite(r.var))
+    assert np.min(sgphys.solve_amp(model, 1000.0, max_iter=3).var) == 0.0  # frozen indeed

@@ -243,6 +243,8 @@ LANCZOS_STEPS = 10
 #: with a prior: iterations without halving the best mean residual that count as growth
 #: (a cycle of constant amplitude never grows)
 AUTO_STALL_ITER = 25
+#: smallest variance the damping estimate uses with a prior (1/v stays finite)
+V_FLOOR = 1e-280
 #: damping while the estimate waits for the variances, and the factor on (1 - damping) when
 #: the residual still grows after it
 AUTO_HOLD, AUTO_BACKOFF = 0.9, 0.7
@@ -277,6 +279,9 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
         for i in range(n):
             w[i] -= a * q[i]
             norm += w[i] * w[i]
+        if not (np.isfinite(a) and np.isfinite(norm)):  # never hand eigvalsh a NaN
+            return np.inf if steps == 0 else np.linalg.eigvalsh(_tridiag(alphas, betas,
+                                                                         steps))[steps - 1]
         alphas[j] = a
         steps = j + 1
         b = np.sqrt(norm)
@@ -286,13 +291,19 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
         for i in range(n):
             qprev[i] = q[i]
             q[i] = w[i] / b
+    return np.linalg.eigvalsh(_tridiag(alphas, betas, steps))[steps - 1]
+
+
+@njit(cache=True)
+def _tridiag(alphas, betas, steps):
+    """The Lanczos tridiagonal matrix of the first ``steps`` coefficients."""
     T = np.zeros((steps, steps))
     for j in range(steps):
         T[j, j] = alphas[j]
         if j + 1 < steps:
             T[j, j + 1] = betas[j]
             T[j + 1, j] = betas[j]
-    return np.linalg.eigvalsh(T)[steps - 1]
+    return T
 
 
 @njit(cache=True)
@@ -356,6 +367,7 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
     JJv = np.empty(n)
     shift = np.zeros(n)
     lam_eff = lam_k.copy()
+    v_est = np.empty(n)
     keep_history = history.shape[0] > 0
     res = np.inf
     best = np.inf
@@ -394,13 +406,15 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
                     state[4] = -1.0
                     since = 0
                     best = rm
-                # the linearised map's diagonal (1/v + V)/beta (0 where v = 0)
+                # the linearised map's diagonal (1/v + V)/beta at variances floored to
+                # V_FLOOR (a frozen discrete spin has v = 0: the operator's diagonal
+                # u^2 lam_eff = 1 + v V stays finite)
                 for i in range(n):
-                    lam_eff[i] = (1.0 / uv[i] + beta * beta * JJv[i]) / beta if uv[i] > 0.0 \
-                        else 0.0
+                    v_est[i] = max(uv[i], V_FLOOR)
+                    lam_eff[i] = (1.0 / v_est[i] + beta * beta * JJv[i]) / beta
             # with a prior the variances move with the means: estimate at once (rv = 0)
-            d = auto_damping_step(state, it, rm, rv if ridge else 0.0, J, lam_eff, beta, uv,
-                                  shift, parallel)
+            d = auto_damping_step(state, it, rm, rv if ridge else 0.0, J, lam_eff, beta,
+                                  uv if ridge else v_est, shift, parallel)
             if not ridge:
                 d_v = d
         for i in range(n):

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .amp import RIDGE, auto_damping_step
+from .amp import RIDGE, V_FLOOR, auto_damping_step
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
@@ -475,6 +475,7 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     auto = auto_state.shape[0] > 0
     ridge = code == RIDGE
     lam_eff = lam_k.copy()
+    v_est = np.empty(n)
     zero = np.zeros(n)
     T = np.empty(n)
     S = np.empty(n)
@@ -518,11 +519,11 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
             rv = stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0
             if not ridge:  # estimate at once (the variances move with the means)
                 rv = 0.0
-                for i in range(n):
-                    lam_eff[i] = (1.0 / uv[i] + beta * beta * S[i]) / beta if uv[i] > 0.0 \
-                        else 0.0
+                for i in range(n):  # as in amp._amp_iterate, at variances >= V_FLOOR
+                    v_est[i] = max(uv[i], V_FLOOR)
+                    lam_eff[i] = (1.0 / v_est[i] + beta * beta * S[i]) / beta
             auto_damping_step(auto_state, it, stats[DM] / stats[MMAX], rv, J, lam_eff, beta,
-                              uv, zero, parallel)
+                              uv if ridge else v_est, zero, parallel)
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
