@@ -89,6 +89,35 @@ def test_extrapolate_is_weighted_least_squares():
     assert all(math.isnan(v) for v in fs.extrapolate(x, [np.nan, np.nan, 0.7, np.nan], s)[:3])
 
 
+
+def test_extrapolate_poly_is_weighted_least_squares():
+    x = 1.0 / np.array([5.0, 10.0, 20.0, 40.0, 80.0])
+    y = np.array([1.2, 0.9, 0.75, 0.7, 0.68])
+    s = np.array([0.05, 0.02, 0.01, 0.008, 0.01])
+    coef, se, weighted = fs.extrapolate_poly(x, y, s, [8] * 5, degree=2)
+    ref, cov = np.polyfit(x, y, 2, w=1.0 / s, cov="unscaled")
+    assert weighted
+    np.testing.assert_allclose(coef, ref[::-1], rtol=1e-10)
+    assert se == pytest.approx(math.sqrt(cov[2, 2]), rel=1e-8)
+    # degree 1 is extrapolate's line
+    line = fs.extrapolate(x, y, s, [8] * 5)
+    coef1, se1, w1 = fs.extrapolate_poly(x, y, s, [8] * 5, degree=1)
+    assert (coef1[0], se1, coef1[1], w1) == pytest.approx(line, rel=1e-12)
+    # three sizes: the parabola through the means, se from its Lagrange weights at 1/D = 0
+    x3, y3, s3 = x[1:4], y[1:4], s[1:4]
+    coef, se, _ = fs.extrapolate_poly(x3, y3, s3, [2, 8, 8], degree=2)  # unweighted: same
+    lagrange = [np.prod([x3[j] / (x3[j] - x3[i]) for j in range(3) if j != i])
+                for i in range(3)]
+    assert coef[0] == pytest.approx(np.dot(lagrange, y3), rel=1e-10)
+    np.testing.assert_allclose(np.polyval(coef[::-1], x3), y3, rtol=1e-10)
+    assert se == pytest.approx(math.sqrt(np.sum(np.square(lagrange) * s3**2)), rel=1e-10)
+    # fewer than degree + 1 sizes with a finite mean: no fit
+    coef, se, weighted = fs.extrapolate_poly(x3, [np.nan, 0.75, 0.7], s3, degree=2)
+    assert np.all(np.isnan(coef)) and math.isnan(se) and not weighted
+    with pytest.raises(ValueError, match="degree"):
+        fs.extrapolate_poly(x3, y3, s3, degree=0)
+
+
 # -- the experiment at a tiny size --------------------------------------------------------------
 
 TINY = dict(alpha_tau=[[5.0, 3.0], [1.0, 4.0]], point=[0, 1], D=[4, 6, 8],
@@ -190,6 +219,16 @@ def test_tiny_run_extrapolation_is_a_numpy_fit_of_the_seed_means(tiny):
             th = icl_error(*TINY["alpha_tau"][i], lam=lt)
             assert float(ds.relative_deviation.sel(**sel)) == pytest.approx(
                 coef[1] / th - 1.0, rel=1e-9)
+            # the second extrapolation, with a 1/D^2 term: the parabola through the means
+            coef, cov = np.polyfit(x, mean, 2, w=1.0 / sem, cov="unscaled")
+            got = [float(ds[v].sel(**sel)) for v in (
+                "extrapolated_error_quadratic", "extrapolation_quadratic_slope",
+                "extrapolation_quadratic_curvature")]
+            np.testing.assert_allclose(got, coef[::-1], rtol=1e-8)
+            assert float(ds.extrapolated_error_quadratic_se.sel(**sel)) == pytest.approx(
+                math.sqrt(cov[2, 2]), rel=1e-8)
+            assert float(ds.relative_deviation_quadratic.sel(**sel)) == pytest.approx(
+                coef[2] / th - 1.0, rel=1e-8)
 
 
 @pytest.mark.parametrize("override, name", [
@@ -208,46 +247,86 @@ def test_bad_parameters_name_the_parameter(override, name):
 
 # -- agreement with the asymptotic theory ------------------------------------------------------
 
-#: |extrapolated / theory - 1| allowed at D = 10, 20, 40 (64, 64, 8 seeds), per (point, lambda)
-#: index into the default alpha_tau [[2, 2], [5, 3], [1, 4], [2, 0.5]] and lambda in {1e-6, 1}.
-#: Measured: -2.0, -0.2, -0.1, -4.1 % (lambda = 1e-6) and +0.8, -0.9, +0.3, +1.2 % (lambda = 1),
-#: statistical standard errors 0.9, 0.7, 0.6, 2.2 % and 0.6, 0.7, 0.3, 0.7 %. The (2, 0.5)
-#: ridgeless point is noisy (seed sd 29 % of the error at D = 10) and curved in 1/D (the
-#: three-point line lands 4 % low; with D = 80 added, benchmarks/finite_size.py, it is
-#: within 3 %), hence 6 %; everywhere else the issue's 3 %. A ridge mapping off by a factor
-#: 2 (lambda = 2 D lam) moves the lambda = 1 theory by +13, +33, +7 % at the first three
-#: points and fails this test.
-TOLERANCE = {(3, 1e-6): 0.06}
+#: seeds per (point, D) of the agreement test, D = 10, 20, 40 at the default alpha_tau
+#: [[2, 2], [5, 3], [1, 4], [2, 0.5]]: most where the seed scatter is largest (the ridgeless
+#: (2, 2) and (2, 0.5), about 3% of the error per seed at D = 40, 8% at D = 20, 21% at
+#: D = 10) and where a seed is cheap (D = 10, 20), so that every extrapolation's standard
+#: error is near 1% of the error.
+AGREEMENT_SEEDS = {10: {(0, 1, 2, 3): 512}, 20: {(0, 3): 768, (1, 2): 256},
+                   40: {(0,): 64, (3,): 96, (1,): 24, (2,): 16}}
+AGREEMENT_D = (10, 20, 40)
+#: the issue's tolerance on |extrapolated / theory - 1|, at every (point, lambda)
+TOLERANCE = 0.03
+#: largest standard error (from the seed scatter, relative to the theory) for which the 3%
+#: comparison is a test: a pass is then not a matter of seed luck
+MAX_SE = 0.015
 
 
 @pytest.fixture(scope="module")
 def agreement():
-    small = sgphys.run_experiment("finite_size", D=[10, 20], seeds=64, solvers=["exact"])
-    large = sgphys.run_experiment("finite_size", D=[40], seeds=8, solvers=["exact"])
-    return small, large
+    """Seed means, sems and counts of the exact error (point, lam_theory, D) from one sweep
+    per (D, group of points) with that group's seeds (two workers)."""
+    pairs = fs.QUICK["alpha_tau"]
+    lams = fs.QUICK["lam_theory"]
+    stats = np.full((3, len(pairs), len(lams), len(AGREEMENT_D)), np.nan)
+    for d, D in enumerate(AGREEMENT_D):
+        for group, seeds in AGREEMENT_SEEDS[D].items():
+            ds = sgphys.run_experiment("finite_size", D=[D], seeds=seeds, solvers=["exact"],
+                                       alpha_tau=[pairs[i] for i in group],
+                                       point=list(range(len(group))), workers=2,
+                                       progress=False)
+            for k, i in enumerate(group):
+                for a, lt in enumerate(lams):
+                    sel = dict(point=k, lam_theory=lt, D=D)
+                    stats[:, i, a, d] = [float(ds[v].sel(**sel)) for v in (
+                        "exact_error_mean", "exact_error_sem", "exact_error_n")]
+    return pairs, lams, stats
 
 
 def test_extrapolated_exact_error_meets_the_theory(agreement):
-    small, large = agreement
-    Ds = np.array([10.0, 20.0, 40.0])
-    devs = {}
-    for i in small.point.values:
-        for lt in small.lam_theory.values:
-            sel = dict(point=i, lam_theory=lt)
-            means = np.r_[small.exact_error_mean.sel(**sel).values,
-                          large.exact_error_mean.sel(**sel).values]
-            sems = np.r_[small.exact_error_sem.sel(**sel).values,
-                         large.exact_error_sem.sel(**sel).values]
-            counts = np.r_[small.exact_error_n.sel(**sel).values,
-                           large.exact_error_n.sel(**sel).values]
-            a, _, _, weighted = fs.extrapolate(1.0 / Ds, means, sems, counts)
-            assert weighted
-            th = icl_error(float(small.alpha[i]), float(small.tau[i]), lam=float(lt))
-            devs[(int(i), float(lt))] = a / th - 1.0
+    # The issue's criterion at D <= 40: the exact error at D = 10, 20, 40, extrapolated to
+    # 1/D = 0 with the 1/D^2 term (extrapolate_poly, degree 2: the parabola through the three
+    # means), against the theory's closed form, within the plain 3% (no statistical
+    # allowance) at all four points and both lambdas; the standard errors (seed scatter
+    # propagated through the fit) must stay below 1.5% for the comparison to mean something.
+    # Measured with these seeds (deviation +- standard error, %):
+    #   lambda = 1e-6: (2, 2) +1.5 +- 1.1, (5, 3) -0.8 +- 1.0, (1, 4) +0.3 +- 1.1,
+    #                  (2, 0.5) -0.1 +- 1.1
+    #   lambda = 1:    (2, 2) -0.0 +- 0.5, (5, 3) -0.2 +- 1.0, (1, 4) +0.5 +- 0.4,
+    #                  (2, 0.5) +0.1 +- 0.6
+    # The line through D = 20, 40 is checked too (worst -1.2%). The line through all three
+    # sizes is only printed: it lands 3.5 +- 0.6% low at the ridgeless (2, 2) here (4.2 +- 0.4%
+    # with 2048, 512, 128 seeds), as the error curves in 1/D, the more the closer tau is to
+    # the interpolation peak tau = 1 and most without ridge (module notes of finite_size);
+    # the parabola's value at D = 80 matched 16 seeds there (0.700 against 0.699 +- 0.002).
+    # A ridge mapping off by a factor 2 (lambda = 2 D lam) moves the lambda = 1 theory by
+    # +13, +33, +7 % at the first three points and fails this test.
+    pairs, lams, (mean, sem, n) = agreement
+    x = 1.0 / np.asarray(AGREEMENT_D, float)
+    devs, ses, devs_line, devs_line3 = {}, {}, {}, {}
+    for i, (alpha, tau) in enumerate(pairs):
+        for a, lt in enumerate(lams):
+            th = icl_error(alpha, tau, lam=lt)
+            coef, se, _ = fs.extrapolate_poly(x, mean[i, a], sem[i, a], n[i, a], degree=2)
+            key = (alpha, tau, lt)
+            devs[key], ses[key] = coef[0] / th - 1.0, se / th
+            # the parabola interpolates the three means: it is numpy's polynomial too
+            assert coef[0] == pytest.approx(np.polyfit(x, mean[i, a], 2)[2], rel=1e-9)
+            line = fs.extrapolate(x[1:], mean[i, a, 1:], sem[i, a, 1:], n[i, a, 1:])
+            devs_line[key] = (line[0] / th - 1.0, line[1] / th)
+            line3 = fs.extrapolate(x, mean[i, a], sem[i, a], n[i, a])  # reported, not tested
+            devs_line3[key] = (line3[0] / th - 1.0, line3[1] / th)
             # the finite-D errors lie above the theory and fall towards it
-            assert np.all(means > th) and np.all(np.diff(means) < 0), (i, lt, means, th)
-    bad = {k: round(v, 4) for k, v in devs.items() if abs(v) > TOLERANCE.get(k, 0.03)}
-    assert not bad, (bad, devs)
+            assert np.all(mean[i, a] > th) and np.all(np.diff(mean[i, a]) < 0), (key,
+                                                                                 mean[i, a])
+    table = "\n".join(
+        f"{k}: quadratic {100 * devs[k]:+.2f} +- {100 * ses[k]:.2f} %, line (20, 40) "
+        f"{100 * devs_line[k][0]:+.2f} +- {100 * devs_line[k][1]:.2f} %, line (10, 20, 40) "
+        f"{100 * devs_line3[k][0]:+.2f} +- {100 * devs_line3[k][1]:.2f} %" for k in devs)
+    print(table)
+    assert max(ses.values()) < MAX_SE, table
+    assert max(abs(v) for v in devs.values()) <= TOLERANCE, table
+    assert max(abs(v[0]) for v in devs_line.values()) <= TOLERANCE, table
 
 
 # -- figures --------------------------------------------------------------------------------------
@@ -277,6 +356,14 @@ def test_figT1_draws_from_a_small_dataset(tiny, tmp_path, monkeypatch):
     stars = [ln for ln in ax.lines if ln.get_marker() == "*"]
     np.testing.assert_allclose([ln.get_ydata()[0] for ln in stars],
                                [icl_error(a, t, lam=2.0) for a, t in TINY["alpha_tau"]])
+    # the dotted curves: numpy's parabola through each point's seed means (three D)
+    dotted = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert len(dotted) == len(TINY["alpha_tau"])
+    x = 1.0 / np.asarray(TINY["D"], float)
+    for i, ln in enumerate(dotted):
+        e = tiny.test_error.sel(point=i, lam_theory=2.0, solver="exact").transpose("D", "seed")
+        coef = np.polyfit(x, e.values.mean(axis=1), 2)
+        np.testing.assert_allclose(ln.get_ydata(), np.polyval(coef, ln.get_xdata()), rtol=1e-8)
 
 
 def test_figT1_is_registered():

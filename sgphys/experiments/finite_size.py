@@ -2,11 +2,25 @@
 
 The exact (ridge) solution's test error at ``N = round(alpha D)``, ``P = round(tau D^2)``
 and sgphys weight decay ``lam = lambda / D`` is computed for growing ``D`` at fixed
-``(alpha, tau, lambda)`` and extrapolated linearly in ``1/D`` to ``D = inf`` (least squares
-over the seed means, :func:`extrapolate`), where it should
-meet the asymptotic learning curve ``icl_error(alpha, tau, lam=lambda)`` of Lu, Letey,
+``(alpha, tau, lambda)`` and extrapolated to ``D = inf``, where it should meet the
+asymptotic learning curve ``icl_error(alpha, tau, lam=lambda)`` of Lu, Letey,
 Zavatone-Veth, Maiti & Pehlevan (PNAS 2025; :mod:`sgphys.theory`, whose
-:func:`~sgphys.theory.theory_params` derives ``lambda = D lam``).
+:func:`~sgphys.theory.theory_params` derives ``lambda = D lam``). Two extrapolations are
+stored, both least squares over the seed means with the standard error of the seed scatter:
+the line in ``1/D`` (:func:`extrapolate`, ``extrapolated_error``) and, labelled
+``_quadratic``, the quadratic ``a + b/D + c/D^2`` (:func:`extrapolate_poly`; the parabola
+through the means for three sizes).
+
+Why the quadratic: the error curves in ``1/D``, the more the closer ``tau`` is to the
+interpolation peak ``tau = 1`` and most without ridge. Measured with 2048, 512, 128 seeds at
+D = 10, 20, 40 (lambda = 1e-6, alpha = 2), the line through the three means lands 2.2%
+(tau = 0.5), 6% (0.75), 13% (1.5) and 4.2% (2) below the theory; the quadratic is
++0.3 +- 1.1% and +1.0 +- 1.0% off at tau = 0.5 and 2 (``c`` about 9 and 19 times the
+theory), -0.7 +- 2.8% and +4.5 +- 2.5% at 0.75 and 1.5 (``c`` 16 and 61 times; 1024, 384,
+48 seeds). At (5, 3), (1, 4) and with lambda = 1 both are within 1.6% of the theory. At
+D = 80 the quadratic predicted 1.040 for the ridgeless (2, 0.5), measured 1.037 +- 0.003
+(24 seeds; the line predicted 1.025), and 0.700 for the ridgeless (2, 2), measured
+0.699 +- 0.002 (16 seeds; 0.689 +- 0.003 from 7 others; the line predicted 0.679).
 
 - Swept: ``point`` (index into the parameter ``alpha_tau``, a list of ``[alpha, tau]``
   pairs), ``D``, ``seed``. Extra dims: ``lam_theory`` (the theory's ridge lambda, the same
@@ -15,8 +29,10 @@ Zavatone-Veth, Maiti & Pehlevan (PNAS 2025; :mod:`sgphys.theory`, whose
   ridge comparison is paired and Q, the dominant cost, is built once.
 - Training sets come from the statistics sampler (:func:`sgphys.sample_tasks` with
   ``method="statistics"``, same distribution as drawing every token); Q and h are
-  accumulated block by block, so the ``P x D(D+1)`` feature matrix is never held (it
-  would be 1.3 GB at D = 80, tau = 4).
+  accumulated block by block (:func:`sgphys.spin.block_moments`, the upper triangle of
+  ``H^T H`` only), so the ``P x D(D+1)`` feature matrix is never held (it would be 1.3 GB
+  at D = 80, tau = 4). The exact solver computes the means only (no marginal variances:
+  nothing here stores them).
 - The test error is the expectation over fresh tasks and prompts in closed form,
   :func:`population_test_error` (no test-set noise; checked against Monte Carlo in
   tests/test_finite_size.py).
@@ -30,20 +46,27 @@ Stored over (point, D, seed, lam_theory, solver): the solver fields of
 (D, lam_theory); ``theory_error`` (point, lam_theory) at the nominal variables;
 ``theory_error_D`` (point, D, lam_theory) at the mapped variables of each D
 (:func:`~sgphys.theory.theory_params`); ``exact_error_mean``, ``exact_error_sem``,
-``exact_error_n`` (point, D, lam_theory), the seed statistics of the exact error; and the
+``exact_error_n`` (point, D, lam_theory), the seed statistics of the exact error; the
 extrapolation ``extrapolated_error``, ``extrapolated_error_se``, ``extrapolation_slope``,
-``extrapolation_weighted``, ``relative_deviation`` (point, lam_theory).
+``extrapolation_weighted``, ``relative_deviation`` (point, lam_theory); and the quadratic one
+``extrapolated_error_quadratic``, ``extrapolated_error_quadratic_se``,
+``extrapolation_quadratic_slope``, ``extrapolation_quadratic_curvature``,
+``extrapolation_quadratic_weighted``, ``relative_deviation_quadratic`` (point, lam_theory;
+NaN for fewer than three D).
 
-Presets. Quick: D = 10, 15, 20, 8 seeds, TAP up to D = 15, about 3 s on one core; at these
-sizes the ridgeless lines land 5-20% below the theory at (2, 2) and (2, 0.5) (the error
-is curved in 1/D near the interpolation threshold P = D(D+1)), within a few percent
-elsewhere. Paper: D = 10, 20, 40, 80, 4 seeds, TAP up to D = 40, about 10 min serial and
-5-6 min with ``workers=2`` on the 2-core development machine (peak memory about 2.2 GB a
-worker, at D = 80). D = 80 dominates: about 110-130 s a seed for the four points, i.e.
-building Q (P = 3200..25600 sequences of 6480 features, about 55 s) and eight exact solves
-(Cholesky plus the marginal variances of 6480 spins, about 7 s each). With D = 10..80 the
-extrapolation meets the theory within 3% at all eight (point, lambda)
-(benchmarks/finite_size.py).
+Presets. Quick: D = 5, 10, 20, 32 seeds, TAP up to D = 10, about 3 s on one core. D = 5
+is far from the limit (the ridgeless (2, 2) error is 2.6 times the theory there, and the
+ridgeless errors have heavy tails, excess kurtosis about 80 at (2, 0.5)): with 4096, 2048,
+512 seeds the line through D = 5, 10, 20 lands 5-19% below the ridgeless theory, the
+quadratic within 2.6% except the ridgeless (2, 2) (+8%); with lambda = 1 within 1% (line)
+and 0.5% (quadratic) except the line at (2, 0.5) (+7%). Paper: D = 10, 20, 40, 80, 4 seeds,
+TAP up to D = 40 (peak memory about 2.2 GB a worker, at D = 80); D = 80 dominates. Before
+Q was built as an upper triangle and the variances were dropped the paper preset took about
+10 min serial (about 110-130 s a seed at D = 80); not re-measured since. With D = 10..80
+(64, 8, 4 seeds) both extrapolations meet the theory within 3% at all eight
+(point, lambda) (benchmarks/finite_size.py: worst 2.0% for the line, 1.5% quadratic);
+tests/test_finite_size.py checks the quadratic (and the line through D = 20, 40) with
+D = 10, 20, 40 and 16-768 seeds per (point, D).
 """
 
 from __future__ import annotations
@@ -54,14 +77,14 @@ import numbers
 import numpy as np
 
 from .._validate import _short, check_array, check_nonnegative, check_positive_int
-from ..spin import SpinModel
+from ..spin import SpinModel, block_moments
 from ..tasks import sample_tasks
 from ..theory import icl_error, theory_params
 from ._base import Experiment, Var
 from ._common import run_solvers, solver_coord, solver_vars
 
-__all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "population_test_error",
-           "problem_size"]
+__all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "extrapolate_poly",
+           "population_test_error", "problem_size"]
 
 #: reason stored for solvers skipped above ``iterative_max_D``
 SKIPPED = "skipped: D > iterative_max_D"
@@ -70,9 +93,9 @@ SKIPPED = "skipped: D > iterative_max_D"
 MIN_SEEDS_WEIGHTED = 4
 
 QUICK = {"alpha_tau": [[2.0, 2.0], [5.0, 3.0], [1.0, 4.0], [2.0, 0.5]], "point": [0, 1, 2, 3],
-         "D": [10, 15, 20], "lam_theory": [1e-6, 1.0], "noise": 0.0, "seeds": 8,
+         "D": [5, 10, 20], "lam_theory": [1e-6, 1.0], "noise": 0.0, "seeds": 32,
          "beta": 100.0, "damping": "auto", "solvers": ["exact", "tap"],
-         "iterative_max_D": 15, "seed": 0}
+         "iterative_max_D": 10, "seed": 0}
 PAPER = {**QUICK, "D": [10, 20, 40, 80], "seeds": 4, "iterative_max_D": 40}
 
 
@@ -144,18 +167,65 @@ def problem_size(alpha, tau, D):
     return N, P
 
 
+def extrapolate_poly(inv_D, means, sems, counts=None, degree=2):
+    """Weighted least-squares polynomial ``mean = a + b / D + c / D^2 + ...`` and the
+    standard error of ``a``.
+
+    Weights ``1/sem^2`` (each mean's seed scatter): ``a = sum_D c_D mean_D`` with ``c`` the
+    intercept row of ``(X^T S^-2 X)^-1 X^T S^-2``, ``X = [1, 1/D, ..., 1/D^degree]``,
+    ``S = diag(sem)``, and ``se(a) = sqrt(sum_D c_D^2 sem_D^2)``, the seed scatter propagated
+    through the fit (it does not include the systematic error of a truncated polynomial).
+    With exactly ``degree + 1`` sizes the polynomial interpolates the means (the weights
+    drop out). Weights need reliable sems: when a used mean has fewer than
+    :data:`MIN_SEEDS_WEIGHTED` seeds (``counts``) or a NaN or zero sem, the fit is
+    unweighted (``c`` the intercept row of the pseudo-inverse of X) and se is still
+    ``sqrt(sum_D c_D^2 sem_D^2)`` (NaN if a sem is NaN).
+
+    Parameters
+    ----------
+    inv_D : array_like, shape (k,)
+        ``1/D`` of the fitted sizes (NaN means are dropped with their D).
+    means, sems : array_like, shape (k,)
+        Seed means and their standard errors.
+    counts : array_like of int, shape (k,), optional
+        Seeds behind each mean (default: enough for weighting).
+    degree : int >= 1
+        Polynomial degree in ``1/D``.
+
+    Returns
+    -------
+    (coef, se, weighted) : tuple
+        ``coef`` (degree + 1,): the coefficients of ``1, 1/D, ..., 1/D^degree`` (``coef[0]``
+        the extrapolation to ``1/D = 0``), all NaN if fewer than ``degree + 1`` distinct D
+        have a finite mean; ``se`` of ``coef[0]`` (float); whether the fit was weighted.
+    """
+    degree = check_positive_int("degree", degree)
+    x = np.asarray(inv_D, dtype=float)
+    y = np.asarray(means, dtype=float)
+    s = np.asarray(sems, dtype=float)
+    n = (np.full(x.shape, MIN_SEEDS_WEIGHTED) if counts is None
+         else np.asarray(counts, dtype=float))
+    ok = np.isfinite(y)
+    x, y, s, n = x[ok], y[ok], s[ok], n[ok]
+    if np.unique(x).size < degree + 1:
+        return np.full(degree + 1, math.nan), math.nan, False
+    weighted = bool(np.all(n >= MIN_SEEDS_WEIGHTED) and np.all(np.isfinite(s))
+                    and np.all(s > 0))
+    w = 1.0 / s if weighted else np.ones_like(x)
+    X = np.vander(x, degree + 1, increasing=True)
+    coef = np.linalg.pinv(X * w[:, None]) * w[None, :]  # row j: weights of coefficient j
+    se = math.sqrt(float(np.sum(coef[0] ** 2 * s ** 2)))
+    return coef @ y, se, weighted
+
+
 def extrapolate(inv_D, means, sems, counts=None):
     """Weighted least-squares line ``mean = a + b / D`` and the standard error of ``a``.
 
-    Weights ``1/sem^2`` (each mean's seed scatter): ``a = sum_D c_D mean_D`` with ``c`` the
-    intercept row of ``(X^T S^-2 X)^-1 X^T S^-2``, ``X = [1, 1/D]``, ``S = diag(sem)``, and
-    ``se(a) = sqrt(sum_D c_D^2 sem_D^2) = sqrt([(X^T S^-2 X)^-1]_00)``, the seed scatter
-    propagated through the fit. It does not include the systematic error of the linear
-    model (curvature in 1/D, about 1-2% of the error at D = 10..80, see the paper preset).
-    Weights need reliable sems: when a used mean has fewer than :data:`MIN_SEEDS_WEIGHTED`
-    seeds (``counts``) or a NaN or zero sem, the fit is unweighted (``c`` the intercept row
-    of the pseudo-inverse of X) and se is still ``sqrt(sum_D c_D^2 sem_D^2)`` (NaN if a
-    sem is NaN).
+    :func:`extrapolate_poly` with ``degree=1``: weights ``1/sem^2`` (unweighted when a
+    mean has fewer than :data:`MIN_SEEDS_WEIGHTED` seeds or a NaN or zero sem), ``a`` the
+    value at ``1/D = 0`` and ``se(a) = sqrt(sum_D c_D^2 sem_D^2)`` with ``c`` the fit's
+    intercept weights (seed scatter only: the curvature in 1/D is not in it, see
+    :func:`extrapolate_poly` with ``degree=2`` and the module notes).
 
     Parameters
     ----------
@@ -172,23 +242,8 @@ def extrapolate(inv_D, means, sems, counts=None):
         Floats (NaN if fewer than two distinct D have a finite mean) and whether the fit
         was weighted.
     """
-    x = np.asarray(inv_D, dtype=float)
-    y = np.asarray(means, dtype=float)
-    s = np.asarray(sems, dtype=float)
-    n = (np.full(x.shape, MIN_SEEDS_WEIGHTED) if counts is None
-         else np.asarray(counts, dtype=float))
-    ok = np.isfinite(y)
-    x, y, s, n = x[ok], y[ok], s[ok], n[ok]
-    if np.unique(x).size < 2:
-        return math.nan, math.nan, math.nan, False
-    weighted = bool(np.all(n >= MIN_SEEDS_WEIGHTED) and np.all(np.isfinite(s))
-                    and np.all(s > 0))
-    w = 1.0 / s if weighted else np.ones_like(x)
-    X = np.column_stack([np.ones_like(x), x])
-    coef = np.linalg.pinv(X * w[:, None]) * w[None, :]  # rows: intercept, slope weights
-    a, b = coef @ y
-    se = math.sqrt(float(np.sum(coef[0] ** 2 * s ** 2)))
-    return float(a), se, float(b), weighted
+    coef, se, weighted = extrapolate_poly(inv_D, means, sems, counts, degree=1)
+    return float(coef[0]), se, float(coef[1]), weighted
 
 
 # -- parameters ---------------------------------------------------------------------------
@@ -247,23 +302,6 @@ def _check(params):
 
 # -- the sweep ----------------------------------------------------------------------------
 
-def _moments(tasks):
-    """``Q = H^T H / P`` (exactly symmetric), ``h = H^T y / P``, ``<y^2>``, accumulated one
-    block of features at a time (the feature matrix is never stacked)."""
-    n = tasks.n_spins
-    Q = np.zeros((n, n))
-    h = np.zeros(n)
-    yy = 0.0
-    for Hb, yb in tasks.iter_feature_blocks():
-        Q += Hb.T @ Hb
-        h += Hb.T @ yb
-        yy += float(yb @ yb)
-    Q *= 1.0 / tasks.P
-    Q = 0.5 * (Q + Q.T)
-    h *= 1.0 / tasks.P
-    return Q, h, yy / tasks.P
-
-
 #: per-solver fields of a point: (value for a skipped solver, dtype)
 _FILL = {"converged": (0, np.int64), "n_iter": (0, np.int64), "residual": (np.nan, float),
          "reason": (SKIPPED, object), "contrast_ratio": (np.nan, float),
@@ -277,7 +315,8 @@ def point(params, values, streams):
     alpha, tau = pairs[int(values["point"])]
     N, P = problem_size(alpha, tau, D)
     tasks = sample_tasks(D, N, P, seed=streams["train"], noise=noise, method="statistics")
-    Q, h, y2 = _moments(tasks)
+    # Q = H^T H / P, h, <y^2> block by block (upper triangle of H^T H, then mirrored)
+    Q, h, y2, _ = block_moments(tasks.iter_feature_blocks(), tasks.n_spins)
     solvers = list(params["solvers"])
     active = [s for s in solvers if s == "exact" or max_D is None or D <= max_D]
     run_params = {**params, "solvers": active}
@@ -285,7 +324,8 @@ def point(params, values, streams):
            for key, (fill, dtype) in _FILL.items()}
     for a, lam_theory in enumerate(lams):
         model = SpinModel(D, lam_theory / D, h, Q, y_sq_mean=y2)
-        r = run_solvers(model, run_params, weights=True)
+        # only the means are stored: no marginal variances from the exact solver
+        r = run_solvers(model, run_params, weights=True, variances=False)
         for j, name in enumerate(active):
             col = solvers.index(name)
             for key in ("converged", "n_iter", "residual", "reason", "contrast_ratio",
@@ -369,9 +409,13 @@ def finalize(ds, params):
                            _attrs("number of seeds in exact_error_mean"))
     inv_D = 1.0 / np.asarray(Ds, float)
     fit = np.full((len(pairs), len(lams), 4), np.nan)
+    quad = np.full((len(pairs), len(lams), 5), np.nan)  # a, b, c, se, weighted
     for i in range(len(pairs)):
         for a in range(len(lams)):
             fit[i, a] = extrapolate(inv_D, mean[i, :, a], sem[i, :, a], n[i, :, a])
+            coef, se, w = extrapolate_poly(inv_D, mean[i, :, a], sem[i, :, a], n[i, :, a],
+                                           degree=2)
+            quad[i, a] = (*coef, se, w)
     fdims = ("point", "lam_theory")
     ds["extrapolated_error"] = (fdims, fit[..., 0], _attrs(
         "least-squares line in 1/D through exact_error_mean over all D (weights "
@@ -386,8 +430,24 @@ def finalize(ds, params):
         "slope of that least-squares line: d exact_error_mean / d(1/D)"))
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = fit[..., 0] / ds["theory_error"].values - 1.0
+        rel_q = quad[..., 0] / ds["theory_error"].values - 1.0
     ds["relative_deviation"] = (fdims, rel, _attrs(
         "extrapolated_error / theory_error - 1"))
+    ds["extrapolated_error_quadratic"] = (fdims, quad[..., 0], _attrs(
+        "second extrapolation, with curvature: least-squares quadratic a + b/D + c/D^2 "
+        "through exact_error_mean over all D (interpolating for three D; weights "
+        "1/exact_error_sem^2 if extrapolation_quadratic_weighted), at 1/D = 0; NaN for "
+        "fewer than three D"))
+    ds["extrapolated_error_quadratic_se"] = (fdims, quad[..., 3], _attrs(
+        "standard error of extrapolated_error_quadratic from the seed scatter of the means"))
+    ds["extrapolation_quadratic_slope"] = (fdims, quad[..., 1], _attrs(
+        "coefficient b of 1/D in the quadratic extrapolation"))
+    ds["extrapolation_quadratic_curvature"] = (fdims, quad[..., 2], _attrs(
+        "coefficient c of 1/D^2 in the quadratic extrapolation"))
+    ds["extrapolation_quadratic_weighted"] = (fdims, quad[..., 4].astype(np.int64), _attrs(
+        "1 if the quadratic fit weighted the means by 1/sem^2, 0 if unweighted"))
+    ds["relative_deviation_quadratic"] = (fdims, rel_q, _attrs(
+        "extrapolated_error_quadratic / theory_error - 1"))
     return ds
 
 

@@ -1,6 +1,7 @@
 """Fig. T1: exact test error against 1/D at fixed (alpha, tau, lambda), its least-squares
-line to 1/D = 0 and the asymptotic theory (Lu et al. PNAS 2025) marked there; one panel per
-ridge lambda, one colour per (alpha, tau)."""
+line (dashed) and quadratic (dotted, with the 1/D^2 term) to 1/D = 0 and the asymptotic
+theory (Lu et al. PNAS 2025) marked there; one panel per ridge lambda, one colour per
+(alpha, tau)."""
 
 import numpy as np
 
@@ -15,6 +16,7 @@ def plot(ds, out, reference=False, pdf=False):
     x = 1.0 / Ds
     xline = np.linspace(0.0, x.max() * 1.05, 50)
     tap = "tap" in ds.solver.values
+    quad = "extrapolated_error_quadratic" in ds  # files written before it have none
     for ax, lam in zip(axes[0], lams):
         for i, p in enumerate(ds.point.values):
             c = f"C{i % 10}"
@@ -27,6 +29,16 @@ def plot(ds, out, reference=False, pdf=False):
                 ax.plot(xline, a + b * xline, color=c, lw=0.8, ls="--")
                 ax.errorbar([0.0], [a], yerr=[float(sub.extrapolated_error_se)], color=c,
                             marker="o", mfc="white", ms=4, lw=0, elinewidth=0.8, zorder=3)
+            if quad:
+                q = [float(sub[v]) for v in ("extrapolated_error_quadratic",
+                                             "extrapolation_quadratic_slope",
+                                             "extrapolation_quadratic_curvature")]
+                if np.isfinite(q[0]):
+                    ax.plot(xline, q[0] + q[1] * xline + q[2] * xline**2, color=c, lw=0.8,
+                            ls=":")
+                    ax.errorbar([0.0], [q[0]], yerr=[float(sub.extrapolated_error_quadratic_se)],
+                                color=c, marker="s", mfc="white", ms=3.5, lw=0,
+                                elinewidth=0.8, zorder=3)
             ax.plot([0.0], [float(sub.theory_error)], "*", color=c, ms=8, mec="k", mew=0.4,
                     zorder=4)
             if tap:
@@ -49,10 +61,15 @@ def plot(ds, out, reference=False, pdf=False):
     k = "0.3"
     h += [Line2D([], [], color=k, marker="o", lw=0, ms=3),
           Line2D([], [], color=k, ls="--", lw=0.8),
-          Line2D([], [], color=k, marker="o", mfc="white", lw=0, ms=4),
-          Line2D([], [], color=k, marker="*", mec="k", mew=0.4, lw=0, ms=8)]
+          Line2D([], [], color=k, marker="o", mfc="white", lw=0, ms=4)]
     labels += [f"exact, mean of {ds.sizes['seed']} seeds", "least squares in 1/D",
-               "extrapolated (1/D = 0)", "theory (PNAS 2025)"]
+               "extrapolated (1/D = 0)"]
+    if quad:
+        h += [Line2D([], [], color=k, ls=":", lw=0.8),
+              Line2D([], [], color=k, marker="s", mfc="white", lw=0, ms=3.5)]
+        labels += ["least squares with a 1/D^2 term", "extrapolated, quadratic"]
+    h.append(Line2D([], [], color=k, marker="*", mec="k", mew=0.4, lw=0, ms=8))
+    labels.append("theory (PNAS 2025)")
     if tap:
         h.append(Line2D([], [], color=k, marker="x", lw=0, ms=4, mew=0.8))
         labels.append("AMP (TAP), mean of converged seeds")
