@@ -30,6 +30,9 @@ EXPECTED = {
     "hessian": (("D", "P", "seed", "eigen", "bin"), ["eigenvalues", "spectral_density",
                                                      "zero_mode_fraction"]),
     "architectures": (("arch", "N", "seed", "solver"), ["test_error_trained", "test_error"]),
+    "quantized": (("D", "N", "P", "seed", "prior", "beta", "solver", "row", "col"),
+                  ["contrast_ratio_w11", "test_error", "converged", "n_iter", "residual",
+                   "reason", "mean", "gibbs_rhat_max", "gibbs_ess_min", "icl_onset_P"]),
 }
 
 
