@@ -343,7 +343,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     if variant == "paper":
         n = model.n_spins
         Jm, JJv = np.empty(n), np.empty(n)
-        K._row_sums(J, np.zeros(n), v, Jm, JJv)
+        K.row_sums(J, np.zeros(n), v, Jm, JJv, False)
         shift = beta * JJv  # V / beta
     else:
         shift = np.zeros(model.n_spins)

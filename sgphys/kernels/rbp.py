@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .amp import RIDGE, V_FLOOR, auto_damping_step
+from .amp import RIDGE, V_FLOOR, auto_damping_step, chunk_bounds  # noqa: F401
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
@@ -149,23 +149,6 @@ def variance_fixed_point(J, lam_k, beta, off, vu, vd, v, tol, max_iter):
         if res < tol:
             return it + 1, res, CONVERGED
     return max_iter, res, MAX_ITER
-
-
-@njit(cache=True)
-def chunk_bounds(n, chunks):
-    """Row boundaries splitting the pair rows ``0..n-2`` into ``chunks`` runs of about
-    equal pair counts (row i has n - 1 - i pairs)."""
-    total = n * (n - 1) // 2
-    bounds = np.zeros(chunks + 1, dtype=np.int64)
-    done = 0
-    c = 1
-    for i in range(n - 1):
-        done += n - 1 - i
-        while c < chunks and done * chunks >= c * total:
-            bounds[c] = i + 1
-            c += 1
-    bounds[c:] = max(n - 1, 0)
-    return bounds
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
