@@ -5,8 +5,10 @@
     python benchmarks/sweep.py --full   # the whole grid x 10 seeds (25,000 points), pool of 2
 
 A sweep point is one (N, seed) series over the 50 P values (one task stream, Q accumulated
-over P), so 2 seeds are 100 tasks. They are run serially, on a process pool of 2 workers and
-on a dask LocalCluster of 2 workers, in one run; the cluster is started just before its run,
+over P), so 2 seeds are 100 tasks. They are run serially (as a user's ``workers=1`` run
+does: BLAS and the row-parallel AMP kernel use both cores inside a point), serially with one
+thread (what each pool worker gets), on a process pool of 2 workers and on a dask
+LocalCluster of 2 workers, in one run; the cluster is started just before its run,
 off the clock (its start-up is printed apart: a user starts it once,
 ``sgphys.sweep.local_cluster``, and passes its address to every sweep). The pool and the dask
 workers compile nothing: kernels come from the on-disk cache.
@@ -30,9 +32,18 @@ def subgrid():
     n = 5000
     rows, times, data = [], {}, {}
     t_start = None
-    for label in ("serial", "process pool, 2 workers", "dask LocalCluster, 2 workers"):
-        extra, cluster = {}, None
-        if label.startswith("process"):
+    for label in ("serial", "serial, one thread", "process pool, 2 workers",
+                  "dask LocalCluster, 2 workers"):
+        extra, cluster, limits = {}, None, None
+        if label == "serial, one thread":
+            # the serial run above uses both cores inside a point (2-thread BLAS Cholesky,
+            # row-parallel AMP kernel); this one, like each pool worker, uses one
+            import numba
+            from threadpoolctl import threadpool_limits
+
+            numba.set_num_threads(1)
+            limits = threadpool_limits(1)
+        elif label.startswith("process"):
             extra = {"workers": 2}
         elif label.startswith("dask"):
             t0 = time.perf_counter()
@@ -46,15 +57,20 @@ def subgrid():
         finally:
             if cluster is not None:
                 cluster.close()
+            if limits is not None:
+                limits.unregister()
+                numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         times[label] = t
         data[label] = ds
         conv = int(ds.converged.sel(solver="tap").sum())
-        rows.append((label, f"{t:.1f}", f"{t * 5:.0f}",
-                     f"{times['serial'] / t:.2f}", f"{conv}/{n}"))
+        rows.append([label, t, conv])
+    one = times["serial, one thread"]
+    rows = [(label, f"{t:.1f}", f"{t * 5:.0f}", f"{times['serial'] / t:.2f}",
+             f"{one / t:.2f}", f"{conv}/{n}") for label, t, conv in rows]
     same = all(np.array_equal(data[k].contrast_ratio.values, data["serial"].contrast_ratio.values,
                               equal_nan=True) for k in data)
     print(table(["executor", "5,000 points (s)", "x 5 = 10 seeds, extrapolated (s)",
-                 "speed-up vs serial", "TAP converged"], rows))
+                 "speed-up vs serial", "vs serial, one thread", "TAP converged"], rows))
     print(f"\ndask LocalCluster start-up (not in the table): {t_start:.1f} s; "
           f"datasets identical across executors: {same}")
 
