@@ -20,6 +20,7 @@ bp          full cavity BP (message densities on grids)
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Callable
@@ -46,6 +47,13 @@ class Setting:
     doc: str = ""
 
 
+@functools.lru_cache(maxsize=None)
+def _signature_defaults(function) -> dict:
+    """``{keyword: default}`` of a solver function, read once (inspect.signature per solve
+    cost 0.3 ms of a 7 ms phase-diagram point)."""
+    return {k: p.default for k, p in inspect.signature(function).parameters.items()}
+
+
 @dataclass(frozen=True)
 class SolverSpec:
     """One registered solver."""
@@ -59,7 +67,7 @@ class SolverSpec:
     def default(self, setting: Setting):
         if setting.default is not None:
             return setting.default
-        return inspect.signature(self.function).parameters[setting.kwarg].default
+        return _signature_defaults(self.function)[setting.kwarg]
 
     def defaults(self) -> dict:
         """``{param: default}`` of every setting."""
