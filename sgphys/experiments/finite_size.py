@@ -229,12 +229,8 @@ def extrapolate(inv_D, means, sems, counts=None):
 
     Parameters
     ----------
-    inv_D : array_like, shape (k,)
-        ``1/D`` of the fitted sizes (NaN means are dropped with their D).
-    means, sems : array_like, shape (k,)
-        Seed means and their standard errors.
-    counts : array_like of int, shape (k,), optional
-        Seeds behind each mean (default: enough for weighting).
+    inv_D, means, sems, counts
+        As in :func:`extrapolate_poly`.
 
     Returns
     -------

@@ -130,14 +130,18 @@ def _sym_reduce(AM, AV, Jm, JJv):
         JJv[i] = s2
 
 
+@njit(cache=True)
+def _sym_work(n):
+    """Chunk bounds and zeroed per-chunk accumulators of :func:`_sym_sums`."""
+    return (chunk_bounds(n, SYM_CHUNKS), np.zeros((SYM_CHUNKS, n)),
+            np.zeros((SYM_CHUNKS, n)))
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _sym_sums(J, m, v, Jm, JJv):
     """``Jm = J @ m``, ``JJv = (J*J) @ v`` for symmetric J with zero diagonal from its
     upper triangle, in :data:`SYM_CHUNKS` row chunks of equal pair counts."""
-    n = J.shape[0]
-    bounds = chunk_bounds(n, SYM_CHUNKS)
-    AM = np.zeros((SYM_CHUNKS, n))
-    AV = np.zeros((SYM_CHUNKS, n))
+    bounds, AM, AV = _sym_work(J.shape[0])
     for c in range(SYM_CHUNKS):
         _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c])
     _sym_reduce(AM, AV, Jm, JJv)
@@ -148,10 +152,7 @@ def _sym_sums_parallel(J, m, v, Jm, JJv):
     """:func:`_sym_sums` with the chunks across threads: the same chunks and reduction
     order, so the same bits whatever the number of threads (a separate function on
     purpose, see :func:`_row_sums_parallel`)."""
-    n = J.shape[0]
-    bounds = chunk_bounds(n, SYM_CHUNKS)
-    AM = np.zeros((SYM_CHUNKS, n))
-    AV = np.zeros((SYM_CHUNKS, n))
+    bounds, AM, AV = _sym_work(J.shape[0])
     for c in prange(SYM_CHUNKS):
         _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c])
     _sym_reduce(AM, AV, Jm, JJv)
