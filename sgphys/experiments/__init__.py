@@ -139,6 +139,8 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
             params.setdefault(key, default)
         for name in params["solvers"]:  # every setting checked before the first point
             solver_kwargs(name, params)
+    # the experiment's own checks (its coords validate its parameters) before any point
+    exp.coords(params)
     return params
 
 

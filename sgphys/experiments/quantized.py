@@ -281,7 +281,8 @@ def variables(params):
         "gibbs_min_energy": "lowest E0 of the recorded and final states at beta (Gibbs)",
         "gibbs_swap_acceptance_min": "smallest swap acceptance between adjacent replicas "
                                      "(Gibbs; NaN without a ladder)",
-        "tap_gibbs_rms": "root mean square difference of the TAP and Gibbs spin means",
+        "tap_gibbs_rms": "root mean square difference of the TAP and Gibbs spin means "
+                         "(stored whether or not they converged: see converged)",
     }
     for name, long_name in gibbs.items():
         v[name] = Var(dims, long_name)

@@ -114,10 +114,10 @@ def plot(ds, out, reference=False, pdf=False):
                                 squeeze=False)
     handles = {}
     for r, prior in enumerate(priors):
-        a = float(ds.prior_a.sel(D=Ds[0], N=N))
         what = {"gaussian": "Gaussian (ridge)", "ternary": "ternary {-a, 0, a}",
                 "binary": "binary {-a, a}"}.get(prior, prior)
         for d, D in enumerate(Ds):
+            a = float(ds.prior_a.sel(D=D, N=N))  # the support scale of this (D, N)
             sub = ds.sel(D=D, N=N, prior=prior)
             n_spins = D * (D + 1)
             # columns: D0 contrast, error, mean W; then contrast and error of every other D

@@ -16,6 +16,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
 # Start numba's threading layer before any cached kernel is loaded: machine code cached by
 # another process that links the parallel row kernel (amp_solve, variance_fixed_point, ...)
 # segfaults when loaded into a process whose threading layer is not yet up (reproduced:
@@ -337,9 +339,10 @@ AUTO_START_ITER = 2
 AUTO_VARIANCE_TOL = 1e-3
 #: Lanczos steps of the mu_max estimate
 LANCZOS_STEPS = 10
-#: with a prior: iterations without halving the best mean residual that count as growth
-#: (a cycle of constant amplitude never grows)
+#: with a prior: iterations without a new smallest mean residual that count as growth (a
+#: cycle of constant amplitude never grows), and the rise over the smallest that does
 AUTO_STALL_ITER = 25
+AUTO_PRIOR_GROWTH = 10.0
 #: smallest variance the damping estimate uses with a prior (1/v stays finite)
 V_FLOOR = 1e-280
 #: damping while the estimate waits for the variances, and the factor on (1 - damping) when
@@ -416,6 +419,32 @@ def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel):
     """
     grew = it >= AUTO_START_ITER and rm > state[4]
     state[4] = rm
+    return _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel)
+
+
+@njit(cache=True)
+def prior_growth(track, it, rm):
+    """The growth signal of adaptive damping with a prior, whose residual zig-zags while it
+    converges (one rise is no reason to damp more): True when the mean residual ``rm``
+    exceeds AUTO_PRIOR_GROWTH times the smallest seen, or has set no new smallest for
+    AUTO_STALL_ITER iterations (a cycle of constant amplitude). ``track = [smallest,
+    iterations since]`` (start ``[inf, 0]``) is updated in place."""
+    if rm < track[0]:
+        track[0] = rm
+        track[1] = 0.0
+    else:
+        track[1] += 1.0
+    if it < AUTO_START_ITER:
+        return False
+    if rm > AUTO_PRIOR_GROWTH * track[0] or track[1] >= AUTO_STALL_ITER:
+        track[1] = 0.0
+        return True
+    return False
+
+
+@njit(cache=True)
+def _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel):
+    """The state machine of :func:`auto_damping_step` given the growth signal ``grew``."""
     if state[1] == 0.0 and state[2] == 0.0 and grew:
         state[1] = 1.0  # estimate pending
         state[0] = max(state[0], AUTO_HOLD)
@@ -467,8 +496,7 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
     v_est = np.empty(n)
     keep_history = history.shape[0] > 0
     res = np.inf
-    best = np.inf
-    since = 0
+    track = np.array([np.inf, 0.0])
     d = damping
     # the Gaussian variances do not involve the means: undamped under "auto"
     d_v = 0.0 if (auto and ridge) else damping
@@ -494,24 +522,17 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
                 for i in range(n):
                     shift[i] = beta * JJv[i]
             if not ridge:
-                if rm < 0.5 * best:
-                    best = rm
-                    since = 0
-                else:
-                    since += 1
-                if since >= AUTO_STALL_ITER:  # stalled: count it as growth
-                    state[4] = -1.0
-                    since = 0
-                    best = rm
                 # the linearised map's diagonal (1/v + V)/beta at variances floored to
                 # V_FLOOR (a frozen discrete spin has v = 0: the operator's diagonal
-                # u^2 lam_eff = 1 + v V stays finite)
+                # u^2 lam_eff = 1 + v V stays finite); estimated at once (rv = 0: the
+                # variances move with the means)
                 for i in range(n):
                     v_est[i] = max(uv[i], V_FLOOR)
                     lam_eff[i] = (1.0 / v_est[i] + beta * beta * JJv[i]) / beta
-            # with a prior the variances move with the means: estimate at once (rv = 0)
-            d = auto_damping_step(state, it, rm, rv if ridge else 0.0, J, lam_eff, beta,
-                                  uv if ridge else v_est, shift, parallel)
+                d = _auto_update(state, prior_growth(track, it, rm), 0.0, J, lam_eff, beta,
+                                 v_est, shift, parallel)
+            else:
+                d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
             if not ridge:
                 d_v = d
         for i in range(n):

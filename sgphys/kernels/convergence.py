@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
 FASTMATH = {"reassoc", "contract"}
 from .reasons import BLOWUP, CONVERGED, MAX_ITER, NONPOSITIVE, REASONS  # noqa: F401
 

@@ -26,6 +26,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
 #: nats by which a state may exceed the running shift before everything is rescaled
 RESCALE = 50.0
 

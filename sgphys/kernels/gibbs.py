@@ -29,6 +29,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
 from .priors import penalty, sample
 
 OK, BAD_DRAW = 0, 1

@@ -39,6 +39,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
 GAUSSIAN, LAPLACE, DISCRETE = 0, 1, 2
 
 SQRT2 = math.sqrt(2.0)

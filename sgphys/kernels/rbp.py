@@ -32,7 +32,10 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .amp import RIDGE, V_FLOOR, auto_damping_step, chunk_bounds  # noqa: F401
+from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
+
+from .amp import (RIDGE, V_FLOOR, _auto_update, auto_damping_step,  # noqa: F401
+                  chunk_bounds, prior_growth)
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
@@ -459,6 +462,7 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     ridge = code == RIDGE
     lam_eff = lam_k.copy()
     v_est = np.empty(n)
+    track = np.array([np.inf, 0.0])
     zero = np.zeros(n)
     T = np.empty(n)
     S = np.empty(n)
@@ -499,14 +503,17 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
         if keep_history:
             history[it] = res
         if auto:  # the damping of the next sweep, from this one's residuals
-            rv = stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0
-            if not ridge:  # estimate at once (the variances move with the means)
-                rv = 0.0
-                for i in range(n):  # as in amp._amp_iterate, at variances >= V_FLOOR
+            rm = stats[DM] / stats[MMAX]
+            if ridge:
+                auto_damping_step(auto_state, it, rm,
+                                  stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0,
+                                  J, lam_k, beta, uv, zero, parallel)
+            else:  # as in amp._amp_iterate: estimated at once, at variances >= V_FLOOR
+                for i in range(n):
                     v_est[i] = max(uv[i], V_FLOOR)
                     lam_eff[i] = (1.0 / v_est[i] + beta * beta * S[i]) / beta
-            auto_damping_step(auto_state, it, stats[DM] / stats[MMAX], rv, J, lam_eff, beta,
-                              uv if ridge else v_est, zero, parallel)
+                _auto_update(auto_state, prior_growth(track, it, rm), 0.0, J, lam_eff, beta,
+                             v_est, zero, parallel)
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
