@@ -80,7 +80,7 @@ def import_torch():
         raise SystemExit(
             f"benchmarks/authors.py needs torch, which this interpreter ({sys.executable}) "
             "does not have. Use a separate environment, e.g.\n"
-            "  python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch "
+            "  python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch==2.13.0 "
             "scikit-learn matplotlib tqdm -e /path/to/sgphys\n"
             "  /tmp/torchvenv/bin/python benchmarks/authors.py --authors PATH") from None
     torch.set_num_threads(1)

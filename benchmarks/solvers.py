@@ -9,6 +9,10 @@
 5. D=100 (10,100 spins): AMP solve time and peak memory (separate process).
 6. Cold start: a fresh process importing sgphys and running a first solve_amp at D=20, after
    sgphys.warmup() cached the kernels.
+7. AMP row sums from the whole J (row kernel) against J's upper triangle (the kernel used
+   from ``SYM_MIN_SPINS``), serial and parallel, random symmetric J:
+
+       python benchmarks/solvers.py kernels   # only this table
 """
 
 import os
@@ -144,7 +148,37 @@ def big_and_cold():
           f"{best[0]} s, first solve_amp at D=20 {best[1]} s ({best[2]}).")
 
 
+def row_vs_upper_triangle(sizes=(1640, 3660, 6480, 10100)):
+    """The two row-sum kernels of AMP on the same random symmetric J (best of repeats)."""
+    rows = []
+    for n in sizes:
+        rng = np.random.default_rng(0)
+        J = rng.standard_normal((n, n))
+        J = 0.5 * (J + J.T)
+        np.fill_diagonal(J, 0.0)
+        m, v = rng.standard_normal(n), rng.random(n)
+        Jm, JJv = np.empty(n), np.empty(n)
+        rep = max(3, int(2e8 / n ** 2))
+        t = {}
+        for name, fn in (("row", K._row_sums), ("row par", K._row_sums_parallel),
+                         ("upper", K._sym_sums), ("upper par", K._sym_sums_parallel)):
+            fn(J, m, v, Jm, JJv)
+            t[name] = best_of(lambda: fn(J, m, v, Jm, JJv), rep)  # noqa: B023
+        rows.append((n, f"{t['row'] * 1e3:.2f}", f"{t['upper'] * 1e3:.2f}",
+                     f"{t['row'] / t['upper']:.2f}", f"{t['row par'] * 1e3:.2f}",
+                     f"{t['upper par'] * 1e3:.2f}", f"{t['row par'] / t['upper par']:.2f}"))
+        del J
+    print("\nAMP row sums (J m and (J*J) v): whole J against its upper triangle, random "
+          f"symmetric J (sgphys uses the upper triangle from {K.SYM_MIN_SPINS} spins):\n")
+    print(table(["n_spins", "row (ms)", "upper (ms)", "row / upper", "row par (ms)",
+                 "upper par (ms)", "row par / upper par"], rows))
+
+
 if __name__ == "__main__":
     print(f"machine: {os.cpu_count()} cores; numba threads {__import__('numba').get_num_threads()}\n")
-    per_iteration()
-    big_and_cold()
+    if sys.argv[1:] == ["kernels"]:
+        row_vs_upper_triangle()
+    else:
+        per_iteration()
+        big_and_cold()
+        row_vs_upper_triangle()

@@ -11,7 +11,8 @@ packages are left to numba's own locators (it returns None for them).
 
 Imported first by every kernel module, before its functions are decorated (numba picks the
 locator when ``cache=True`` enables caching). Needs ``numba.config.CACHE_LOCATOR_CLASSES``
-(numba >= 0.61); with an older numba the kernels fall back to numba's per-file stamps.
+(present in numba 0.68, used here; absent in some older releases): without it the kernels
+fall back to numba's per-file stamps, and tests/test_kernel_cache.py is skipped.
 """
 
 from __future__ import annotations

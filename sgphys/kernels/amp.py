@@ -492,7 +492,7 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
     Jm = np.empty(n)
     JJv = np.empty(n)
     shift = np.zeros(n)
-    lam_eff = lam_k.copy()
+    lam_eff = np.empty(n)  # with a prior: the linearised map's diagonal, set before use
     v_est = np.empty(n)
     keep_history = history.shape[0] > 0
     res = np.inf

@@ -460,7 +460,7 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     n = J.shape[0]
     auto = auto_state.shape[0] > 0
     ridge = code == RIDGE
-    lam_eff = lam_k.copy()
+    lam_eff = np.empty(n)  # with a prior: the linearised map's diagonal, set before use
     v_est = np.empty(n)
     track = np.array([np.inf, 0.0])
     zero = np.zeros(n)
