@@ -24,6 +24,7 @@ _EXPORTS = {
     "sample_tasks": "tasks",
     "features": "tasks",
     "SpinModel": "spin",
+    "prefix_models": "spin",
     "predict_merged": "attention",
     "Marginals": "solvers",
     "solve_exact": "solvers",

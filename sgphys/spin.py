@@ -90,6 +90,74 @@ def block_moments(blocks, n: int):
     return S, b, yy / P, P
 
 
+#: largest C matrix (bytes) handed to SciPy's BLAS syrk wrapper (it crashes beyond 2 GiB)
+SYRK_MAX_BYTES = 2**31 - 1
+
+
+def _add_gram_lower(L, rows):
+    """``L += rows^T rows`` on the lower triangle of ``L`` (C order; the strict upper part
+    is left unspecified): BLAS ``syrk`` on ``L``'s transpose (F order) in place, half a full
+    product's work; by :data:`PANEL` row panels beyond :data:`SYRK_MAX_BYTES`."""
+    if rows.shape[0] == 0:
+        return
+    n = L.shape[0]
+    if 8 * n * n <= SYRK_MAX_BYTES:
+        from scipy.linalg.blas import dsyrk
+
+        out = dsyrk(1.0, rows, beta=1.0, c=L.T, trans=1, lower=0, overwrite_c=1)
+        if out is not L.T and not np.shares_memory(out, L):  # never expected: copy back
+            L.T[...] = out
+        return
+    for i0 in range(0, n, PANEL):
+        i1 = min(n, i0 + PANEL)
+        L[i0:i1, :i1] += rows[:, i0:i1].T @ rows[:, :i1]
+
+
+def prefix_models(D: int, lam: float, H, y, Ps):
+    """Spin models of the training prefixes ``(H[:P], y[:P])`` for increasing ``Ps``.
+
+    A generator of ``(P, SpinModel)``: ``Q`` grows by the rows added since the previous
+    ``P`` (BLAS ``syrk`` on one triangle, mirrored exactly, with ``J`` written in the same
+    pass, :func:`sgphys.kernels.moments.mirror_scaled`) instead of being rebuilt for every
+    ``P``: O(max(Ps) n^2) work for the whole series rather than O(sum(Ps) n^2). Each model
+    keeps its prefix of ``H`` and ``y`` (views), as :meth:`SpinModel.from_arrays` would; its
+    ``Q`` equals that of ``from_arrays`` to rounding (the sums are grouped by the series'
+    steps). ``H`` and ``y`` are checked once here; the models are built without
+    re-checking them.
+    """
+    from .kernels.moments import mirror_scaled
+
+    D = check_positive_int("D", D)
+    lam = check_nonnegative("lam", lam)
+    n = D * (D + 1)
+    H = check_array("H", H, ndim=2)
+    if H.shape[1] != n:
+        raise ValueError(f"H must have shape (P, D*(D+1)) = (P, {n}), got {H.shape}")
+    y = check_array("y", y, shape=(H.shape[0],))
+    if isinstance(Ps, (str, bytes)) or not hasattr(Ps, "__iter__"):
+        raise ValueError(f"Ps must be a sequence of task counts, got {_short(Ps)}")
+    Ps = [check_positive_int("Ps", P) for P in Ps]
+    if any(b <= a for a, b in zip(Ps, Ps[1:])) or (Ps and Ps[-1] > H.shape[0]):
+        raise ValueError(f"Ps must increase strictly, up to len(H) = {H.shape[0]}, got {Ps}")
+    _check_model_memory(D)
+    prior = _model_prior(None, lam)
+    L = np.zeros((n, n))  # lower triangle: sum of H^T H over the rows added so far
+    b = np.zeros(n)
+    done = 0
+    for P in Ps:
+        rows = H[done:P]
+        _add_gram_lower(L, rows)
+        b += rows.T @ y[done:P]
+        done = P
+        Q, J = np.empty((n, n)), np.empty((n, n))
+        with np.errstate(over="ignore", invalid="ignore"):
+            h = b / P
+        if not (mirror_scaled(L, P, Q, J) and np.all(np.isfinite(h))):
+            raise ValueError(f"H or y: the moments at P={P} overflow (max |H| = "
+                             f"{float(np.max(np.abs(H))):.3g}); rescale the data")
+        yield P, SpinModel._checked(D, lam, h, Q, J, H[:P], y[:P], prior)
+
+
 def _model_prior(prior, lam):
     """The model's prior: None -> ``Gaussian(lam)``; a Gaussian must carry the model's lam;
     any other prior replaces the ridge (lam must be 0)."""
@@ -236,6 +304,26 @@ class SpinModel:
         self.P = None if H is None else H.shape[0]
         self._y_sq_mean = y_sq_mean
         self._J = None
+
+    @classmethod
+    def _checked(cls, D, lam, h, Q, J, H, y, prior):
+        """A model from arrays its caller has checked (shapes, C-contiguous float64,
+        finite; ``J = -Q`` with a zero diagonal): no re-validation, the finiteness scans
+        recorded as done (:func:`prefix_models`)."""
+        self = cls.__new__(cls)
+        self.prior = prior
+        self.D = D
+        self.n_spins = D * (D + 1)
+        self.lam = lam
+        self.h = h
+        self.Q = Q
+        self.H = H
+        self.y = y
+        self.P = None if H is None else H.shape[0]
+        self._y_sq_mean = None
+        self._J = J
+        self._finite_checked = {"Q": id(Q), "h": id(h), "_J": id(J)}
+        return self
 
     # -- construction -------------------------------------------------------------------
     @classmethod

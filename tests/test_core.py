@@ -149,6 +149,18 @@ def test_test_error_equals_direct_mean_squared_error():
     W = _random_W(3, rng)
     direct = np.mean((tasks.y - sgphys.predict_merged(W, tasks.Z)) ** 2)
     assert sgphys.test_error(W, tasks) == pytest.approx(direct, rel=1e-12)
+    # a stack of weight matrices in one pass, over several feature blocks
+    big = sgphys.sample_tasks(3, 8, 2 * sgphys.tasks.BLOCK + 5, seed=4)
+    Ws = np.stack([_random_W(3, rng) for _ in range(3)])
+    stacked = sgphys.test_error(Ws, big)
+    assert stacked.shape == (3,)
+    for W, e in zip(Ws, stacked):
+        direct = np.mean((big.y - sgphys.predict_merged(W, big.Z)) ** 2)
+        assert e == pytest.approx(direct, rel=1e-12)
+    with pytest.raises(ValueError, match="W must have shape"):
+        sgphys.test_error(Ws[:, :3], big)
+    with pytest.raises(ValueError, match="overflows"):
+        sgphys.test_error(Ws * 1e200, big)
 
 
 # -- data generation ----------------------------------------------------------------------

@@ -667,6 +667,32 @@ if __name__ == "__main__":
             "h": lambda d: array_variant(d, rng.standard_normal(n)),
             "Q": lambda d: array_variant(d, Q)})
 
+    @target("prefix_models", 40)
+    def _(data):
+        D = data.draw(st.integers(1, 2))
+        n = D * (D + 1)
+        rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+        P = data.draw(st.integers(1, 3 * n))
+        H = rng.standard_normal((P, n)) * data.draw(st.sampled_from([1.0, 1e-3, 1e150]))
+        y = rng.standard_normal(P)
+        Ps = sorted(set(data.draw(st.lists(st.integers(1, P), min_size=1, max_size=4))))
+
+        def fn(**kw):
+            return [(Pk, m.Q, m.J, sgphys.solve_exact(m, 10.0).mean)
+                    for Pk, m in sgphys.prefix_models(**kw)]
+
+        def draw_Ps(d):
+            if keep(d):
+                return Ps
+            bad = d.draw(st.sampled_from([[P + 1], Ps[::-1] + [Ps[0]], [0], [1.5], "x", None]))
+            return Bad(bad, "junk Ps")
+        return fn, one_bad(data, {
+            "D": lambda d: scalar(d, st.just(D), lambda v: False),
+            "lam": real_arg(st.sampled_from([0.1, 1.0]), lo=0.0, strict=False),
+            "H": lambda d: array_variant(d, H, shapes=False),
+            "y": lambda d: array_variant(d, y, shapes=False),
+            "Ps": draw_Ps})
+
     def _model_method(method, shape_fn, n_examples):
         @target(f"SpinModel.{method}", n_examples)
         def _(data):

@@ -123,3 +123,114 @@ def test_amp_above_the_symmetric_threshold_reaches_the_exact_means():
     b = sgphys.solve_amp(model, 100.0, parallel=True)
     assert a.converged and np.array_equal(a.mean, b.mean) and np.array_equal(a.var, b.var)
     np.testing.assert_allclose(a.mean, ex.mean, rtol=0, atol=1e-8)
+
+
+def _mean_map_spectrum(model, beta):
+    """Dense extreme eigenvalues of U^(1/2) A U^(1/2) at the variance fixed point: the
+    TAP mean map at fixed variances is m <- m + (1 - d) U (h - A m)."""
+    lk, J = model.lam_k, np.ascontiguousarray(model.J)
+    v = 1.0 / (beta * lk)
+    assert K.variance_fixed_point(J, lk, beta, v, 1e-15, 10000, False)[2] == 0
+    u = np.sqrt(beta * v)
+    ev = np.linalg.eigvalsh(u[:, None] * (np.diag(lk) - J) * u[None, :])
+    return ev[0], ev[-1], v
+
+
+def test_lanczos_extremes_lie_inside_the_dense_spectrum_and_converge():
+    model = _model(6, 50, 400, 0.1, seed=3)
+    beta = 100.0
+    lo, hi, v = _mean_map_spectrum(model, beta)
+    J = np.ascontiguousarray(model.J)
+    zero = np.zeros(model.n_spins)
+    rlo, rhi = K.lanczos_extremes(J, model.lam_k, beta, v, zero, 10, False)
+    assert lo * (1 - 1e-12) <= rlo <= rhi <= hi * (1 + 1e-12)
+    assert rhi == K.lanczos_max(J, model.lam_k, beta, v, zero, 10, False)
+    flo, fhi = K.lanczos_extremes(J, model.lam_k, beta, v, zero, 42, False)
+    assert flo == pytest.approx(lo, rel=1e-6) and fhi == pytest.approx(hi, rel=1e-8)
+
+
+def test_richardson_damping_is_the_optimum_and_above_the_spec_threshold():
+    for lo, hi in [(0.7, 1.9), (0.75, 2.5), (0.01, 3.6), (0.9, 1.1)]:
+        d = K.richardson_damping(lo, hi)
+        hi_m = K.AUTO_MU_MARGIN * hi
+        assert d == pytest.approx(max(0.0, 1 - 2 / (lo + hi_m)), abs=1e-15)
+        assert d > 1 - 2 / hi_m  # every mode contracts, with the margin on hi
+        # the optimum: a scan of dampings contracts no faster
+        scan = np.linspace(0, 0.95, 951)
+        rates = np.maximum(abs(1 - (1 - scan) * lo), abs(1 - (1 - scan) * hi_m))
+        rate = max(abs(1 - (1 - d) * lo), abs(1 - (1 - d) * hi_m))
+        assert rate <= rates.min() + 1e-12
+    assert K.richardson_damping(0.0, 3.0) == pytest.approx(1 - 2 / 3 + 0.05)  # SPEC 4.3
+    assert K.richardson_damping(np.nan, np.inf) == 0.05
+
+
+def test_slow_undamped_iteration_gets_the_optimal_damping():
+    """mu_max just below 2: undamped AMP converges, but at rate |1 - mu_max| ~ 0.96; the
+    slow-residual trigger estimates the spectrum and damps to the optimum of the linear
+    mean map, within a few iterations of the dense prediction."""
+    beta = 100.0
+    model = sgphys.SpinModel.from_tasks(
+        sgphys.sample_tasks(10, 40, 120, seed=40120, method="statistics"), 1.0)
+    lo, hi, _ = _mean_map_spectrum(model, beta)
+    assert 1.9 < hi < 2.0
+    exact = sgphys.solve_exact(model, beta)
+    undamped = sgphys.solve_amp(model, beta, damping=0.0)
+    auto = sgphys.solve_amp(model, beta)
+    assert undamped.converged and undamped.n_iter > 300
+    assert auto.converged and auto.info["damping_estimated"]
+    assert auto.info["damping_final"] == pytest.approx(K.richardson_damping(lo, hi), abs=0.02)
+    d = auto.info["damping_final"]
+    predicted = np.log(1e-10) / np.log(max(abs(1 - (1 - d) * lo), abs(1 - (1 - d) * hi)))
+    assert auto.n_iter <= predicted + K.AUTO_START_ITER + K.AUTO_WINDOW + 12
+    assert np.max(np.abs(auto.mean - exact.mean)) < 1e-8
+    spec = sgphys.solve_amp(model, beta, damping=max(0, 1 - 2 / hi) + 0.05)
+    assert spec.converged and auto.n_iter < spec.n_iter / 2  # SPEC 4.3's fixed rule
+
+
+def test_prefix_models_equal_models_built_from_each_prefix(monkeypatch):
+    from sgphys import spin
+
+    tasks = sgphys.sample_tasks(4, 10, 90, seed=5, method="statistics")
+    H, y = tasks.feature_arrays()
+    Ps = [7, 20, 21, 90]
+    series = list(spin.prefix_models(4, 0.3, H, y, Ps))
+    assert [P for P, _ in series] == Ps
+    for P, m in series:
+        ref = sgphys.SpinModel.from_arrays(H[:P], y[:P], 0.3, 4)
+        assert m.P == P and np.shares_memory(m.H, H)
+        assert np.array_equal(m.Q, m.Q.T)
+        np.testing.assert_allclose(m.Q, ref.Q, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(m.h, ref.h, rtol=0, atol=1e-14)
+        J = -m.Q
+        J[np.diag_indices(m.n_spins)] = 0.0
+        assert np.array_equal(m.J, J)
+        np.testing.assert_allclose(sgphys.solve_exact(m, 10.0).mean,
+                                   sgphys.solve_exact(ref, 10.0).mean, atol=1e-10)
+    # the panel route (beyond the syrk wrapper's size) gives the same models to rounding
+    monkeypatch.setattr(spin, "SYRK_MAX_BYTES", 0)
+    monkeypatch.setattr(spin, "PANEL", 7)
+    for (P, a), (_, b) in zip(series, spin.prefix_models(4, 0.3, H, y, Ps)):
+        np.testing.assert_allclose(a.Q, b.Q, rtol=0, atol=1e-13)
+    for bad in ([20, 7], [7, 7], [0, 5], [5, 91]):
+        with pytest.raises(ValueError, match="Ps"):
+            list(spin.prefix_models(4, 0.3, H, y, bad))
+    H2 = H.copy()
+    H2[3, 0] = np.inf
+    with pytest.raises(ValueError, match="H"):
+        list(spin.prefix_models(4, 0.3, H2, y, Ps))
+
+
+def test_mirror_scaled_equals_its_numpy_expression():
+    from sgphys.kernels.moments import mirror_scaled
+
+    for n in (1, 5, 64, 65, 130):
+        L = np.random.default_rng(n).standard_normal((n, n))
+        Q, J = np.empty((n, n)), np.empty((n, n))
+        assert mirror_scaled(L, 37, Q, J)
+        low = np.tril(L) / 37
+        ref = low + np.tril(low, -1).T
+        refJ = -ref
+        refJ[np.diag_indices(n)] = 0.0
+        assert np.array_equal(Q, ref) and np.array_equal(J, refJ)
+    L[2, 1] = np.inf
+    assert not mirror_scaled(L, 37, Q, J)

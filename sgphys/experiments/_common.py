@@ -52,6 +52,7 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
         out["var"] = np.full((k, D + 1, D + 1), np.nan)
     if variances is None:
         variances = weights
+    Ws = []
     for i, name in enumerate(solvers):
         # a solver that raises fails the point (status 0); the exact solver computes the
         # variances only when they are stored
@@ -66,11 +67,12 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
             out["contrast_ratio"][i] = contrast_ratio(W)
             if np.any(W[:-1, :-1]):
                 out["contrast_ratio_w11"][i] = contrast_ratio(W, block="w11")
-        if test is not None:
-            out["test_error"][i] = test_error(W, test)
+        Ws.append(W)
         if weights:
             out["mean"][i] = W
             out["var"][i] = r.var_matrix
+    if test is not None and k:
+        out["test_error"][:] = test_error(np.stack(Ws), test)  # one pass over the test set
     out["reason"] = out["reason"].astype(str)
     return out
 

@@ -10,7 +10,7 @@ P. A point of the sweep is one (N, seed) series; the stored variables keep the l
 
 import numpy as np
 
-from ..spin import SpinModel
+from ..spin import prefix_models
 from ..tasks import sample_tasks
 from ._base import Experiment
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
@@ -31,20 +31,8 @@ def point(params, values, streams):
     Ps = params["P"]
     H, y = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method).feature_arrays()
     test = sample_tasks(D, N, params["P_test"], seed=streams["test"], method=method).keep()
-    n = D * (D + 1)
-    S = np.zeros((n, n))  # sum of H^T H over the tasks added so far
-    b = np.zeros(n)
-    done = 0
-    series = {}
-    for P in sorted(Ps):
-        rows = H[done:P]
-        S += rows.T @ rows
-        b += rows.T @ y[done:P]
-        done = P
-        Q = S / P
-        Q = 0.5 * (Q + Q.T)
-        model = SpinModel(D, lam, b / P, Q, H=H[:P], y=y[:P])
-        series[P] = run_solvers(model, params, test=test)
+    series = {P: run_solvers(model, params, test=test)
+              for P, model in prefix_models(D, lam, H, y, sorted(set(Ps)))}
     return {k: np.stack([series[P][k] for P in Ps]) for k in series[Ps[0]]}
 
 

@@ -348,6 +348,16 @@ V_FLOOR = 1e-280
 #: damping while the estimate waits for the variances, and the factor on (1 - damping) when
 #: the residual still grows after it
 AUTO_HOLD, AUTO_BACKOFF = 0.9, 0.7
+#: Gaussian prior: a residual that shrinks but, at its rate over the last AUTO_WINDOW
+#: iterations, would need more than AUTO_SLOW_ITER more to reach tol also asks for the
+#: estimate (an undamped iteration just inside mu_max < 2 converges, slowly)
+AUTO_WINDOW, AUTO_SLOW_ITER = 8, 40
+#: margin on the Lanczos mu_max (a lower estimate) in the optimal Richardson damping
+AUTO_MU_MARGIN = 1.05
+#: length of the adaptive damping state: damping, estimate pending, estimated, mu_max, last
+#: mean residual, mu_min, mean residual and iteration at the start of the rate window, and
+#: the smallest mean residual since the estimate with the iterations since it
+AUTO_STATE = 10
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -356,6 +366,15 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
     v)``, from ``k`` Lanczos steps started at the uniform vector (no reorthogonalisation:
     the largest Ritz value, a lower estimate that converges fast for the extreme
     eigenvalue). Costs ``k`` passes over J."""
+    return lanczos_extremes(J, lam_k, beta, v, shift, k, parallel)[1]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def lanczos_extremes(J, lam_k, beta, v, shift, k, parallel):
+    """Smallest and largest Ritz values ``(lo, hi)`` of :func:`lanczos_max`'s ``k`` Lanczos
+    steps: ``hi`` a lower estimate of the largest eigenvalue, ``lo`` an upper estimate of
+    the smallest (both inside the spectrum). A non-finite step gives ``(nan, inf)`` at
+    the first step, else the Ritz values of the steps before it."""
     n = J.shape[0]
     u = np.sqrt(beta * v)
     q = np.full(n, 1.0 / np.sqrt(n))
@@ -380,8 +399,10 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
             w[i] -= a * q[i]
             norm += w[i] * w[i]
         if not (np.isfinite(a) and np.isfinite(norm)):  # never hand eigvalsh a NaN
-            return np.inf if steps == 0 else np.linalg.eigvalsh(_tridiag(alphas, betas,
-                                                                         steps))[steps - 1]
+            if steps == 0:
+                return np.nan, np.inf
+            ev = np.linalg.eigvalsh(_tridiag(alphas, betas, steps))
+            return ev[0], ev[steps - 1]
         alphas[j] = a
         steps = j + 1
         b = np.sqrt(norm)
@@ -391,7 +412,8 @@ def lanczos_max(J, lam_k, beta, v, shift, k, parallel):
         for i in range(n):
             qprev[i] = q[i]
             q[i] = w[i] / b
-    return np.linalg.eigvalsh(_tridiag(alphas, betas, steps))[steps - 1]
+    ev = np.linalg.eigvalsh(_tridiag(alphas, betas, steps))
+    return ev[0], ev[steps - 1]
 
 
 @njit(cache=True)
@@ -407,25 +429,61 @@ def _tridiag(alphas, betas, steps):
 
 
 @njit(cache=True)
-def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel):
-    """Update the adaptive damping ``state = [damping, pending, estimated, mu]`` after an
-    iteration with mean residual ``rm`` (``state[4]`` the previous one) and variance
-    residual ``rv``; returns the damping for this iteration's mix.
+def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel, tol=0.0):
+    """Update the adaptive damping ``state`` (length :data:`AUTO_STATE`: damping, pending,
+    estimated, mu_max, last mean residual, mu_min, window start residual and iteration)
+    after an iteration with mean residual ``rm`` (``state[4]`` the previous one) and
+    variance residual ``rv``; returns the damping for this iteration's mix. Gaussian prior.
 
-    Undamped until the mean residual grows; then the damping is held at AUTO_HOLD until the
-    variances have reached their fixed point (``rv < AUTO_VARIANCE_TOL``), where the SPEC
-    4.3 rule ``max(0, 1 - 2/mu_max) + 0.05`` (capped at 0.95) is applied with mu_max from
-    :func:`lanczos_max`; a residual that still grows after that backs off by AUTO_BACKOFF.
+    Undamped until the mean residual grows, or (with ``tol > 0``) shrinks so slowly that
+    at its rate over the last :data:`AUTO_WINDOW` iterations it would need more than
+    :data:`AUTO_SLOW_ITER` more to reach ``tol``; then the damping is held at AUTO_HOLD
+    (growth only) until the variances have reached their fixed point
+    (``rv < AUTO_VARIANCE_TOL``), where the damping is set from the extreme eigenvalues
+    of the mean map (:func:`lanczos_extremes`, :func:`richardson_damping`); a residual that
+    then grows in a sustained way (:func:`prior_growth`'s signal) backs off by
+    AUTO_BACKOFF.
     """
     grew = it >= AUTO_START_ITER and rm > state[4]
     state[4] = rm
-    return _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel)
+    if state[2] == 1.0:
+        # estimated: back off on sustained growth only (a mix of modes contracting at the
+        # same rate, some of them alternating, lets the residual tick up while it converges)
+        grew = prior_growth(state[8:10], it, rm)
+    slow = False
+    if (tol > 0.0 and state[1] == 0.0 and state[2] == 0.0 and it >= AUTO_START_ITER
+            and rv < AUTO_VARIANCE_TOL and rm > 0.0):
+        if state[7] < 0.0 or not (state[6] > 0.0):
+            state[6] = rm
+            state[7] = it
+        elif it - state[7] >= AUTO_WINDOW:
+            rate = (rm / state[6]) ** (1.0 / (it - state[7]))
+            if rate < 1.0 and rm > tol:
+                slow = np.log(tol / rm) / np.log(rate) > AUTO_SLOW_ITER
+            state[6] = rm
+            state[7] = it
+    return _auto_update(state, grew or slow, rv, J, lam_k, beta, v, shift, parallel, True)
+
+
+@njit(cache=True)
+def richardson_damping(lo, hi):
+    """The damping of a mean map ``m <- m + (1 - d) U (h - A m)`` with the eigenvalues of
+    ``U^(1/2) A U^(1/2)`` in ``[lo, hi]`` that contracts fastest: ``1 - d = 2 / (lo +
+    hi')`` with ``hi' = AUTO_MU_MARGIN hi`` (Lanczos' ``hi`` is a lower estimate), in
+    ``[0, 0.95]``. It always exceeds SPEC 4.3's threshold ``1 - 2/hi'``; without a usable
+    ``lo > 0`` (or ``hi``) it is SPEC 4.3's rule ``max(0, 1 - 2/hi) + 0.05``."""
+    if not (hi > 0.0 and np.isfinite(hi)):
+        return 0.05
+    if not (lo > 0.0 and lo <= hi):
+        return min(0.95, max(0.0, 1.0 - 2.0 / hi) + 0.05)
+    return min(0.95, max(0.0, 1.0 - 2.0 / (lo + AUTO_MU_MARGIN * hi)))
 
 
 @njit(cache=True)
 def prior_growth(track, it, rm):
     """The growth signal of adaptive damping with a prior, whose residual zig-zags while it
-    converges (one rise is no reason to damp more): True when the mean residual ``rm``
+    converges (one rise is no reason to damp more), and of the Gaussian prior once the
+    damping is estimated: True when the mean residual ``rm``
     exceeds AUTO_PRIOR_GROWTH times the smallest seen, or has set no new smallest for
     AUTO_STALL_ITER iterations (a cycle of constant amplitude). ``track = [smallest,
     iterations since]`` (start ``[inf, 0]``) is updated in place."""
@@ -443,20 +501,33 @@ def prior_growth(track, it, rm):
 
 
 @njit(cache=True)
-def _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel):
-    """The state machine of :func:`auto_damping_step` given the growth signal ``grew``."""
+def _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel, richardson=False):
+    """The state machine of :func:`auto_damping_step` given the growth signal ``grew``.
+
+    The estimate sets ``richardson_damping(mu_min, mu_max)`` (``richardson``: the Gaussian
+    prior, whose mean map at fixed variances is exactly that Richardson iteration) or SPEC
+    4.3's rule ``max(0, 1 - 2/mu_max) + 0.05`` (capped at 0.95)."""
     if state[1] == 0.0 and state[2] == 0.0 and grew:
         state[1] = 1.0  # estimate pending
-        state[0] = max(state[0], AUTO_HOLD)
+        if rv >= AUTO_VARIANCE_TOL:
+            state[0] = max(state[0], AUTO_HOLD)
     elif state[2] == 1.0 and grew:
         state[0] = min(0.99, 1.0 - (1.0 - state[0]) * AUTO_BACKOFF)
     if state[1] == 1.0 and rv < AUTO_VARIANCE_TOL:
-        mu = lanczos_max(J, lam_k, beta, v, shift, LANCZOS_STEPS, parallel)
-        state[3] = mu
-        thr = 1.0 - 2.0 / mu if mu > 0.0 else 0.0
-        state[0] = min(0.95, max(0.0, thr) + 0.05)
+        lo, hi = lanczos_extremes(J, lam_k, beta, v, shift, LANCZOS_STEPS, parallel)
+        state[3] = hi
+        state[5] = lo
+        if richardson:
+            d = richardson_damping(lo, hi)
+        else:
+            thr = 1.0 - 2.0 / hi if hi > 0.0 else 0.0
+            d = min(0.95, max(0.0, thr) + 0.05)
+        state[0] = d
         state[1] = 0.0
         state[2] = 1.0
+        if state.shape[0] >= AUTO_STATE:  # growth tracked afresh from the estimate on
+            state[8] = np.inf
+            state[9] = 0.0
     return state[0]
 
 
@@ -532,7 +603,8 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
                 d = _auto_update(state, prior_growth(track, it, rm), 0.0, J, lam_eff, beta,
                                  v_est, shift, parallel)
             else:
-                d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel)
+                d = auto_damping_step(state, it, rm, rv, J, lam_k, beta, uv, shift, parallel,
+                                      np.sqrt(tol) if paper_criterion else tol)
             if not ridge:
                 d_v = d
         for i in range(n):

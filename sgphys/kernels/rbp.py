@@ -446,7 +446,7 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
     ``mean``/``var`` receive the full marginals of the last valid state.
 
-    With a non-empty ``auto_state`` (length 5, as for
+    With a non-empty ``auto_state`` (length ``amp.AUTO_STATE``, as for
     :func:`sgphys.kernels.amp.amp_solve_auto`) the damping is adaptive (``damping="auto"``):
     message variances undamped, message means undamped until their residual grows, then
     the SPEC 4.3 rule at the node variances of the messages
@@ -507,7 +507,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
             if ridge:
                 auto_damping_step(auto_state, it, rm,
                                   stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0,
-                                  J, lam_k, beta, uv, zero, parallel)
+                                  J, lam_k, beta, uv, zero, parallel,
+                                  np.sqrt(tol) if paper_criterion else tol)
             else:  # as in amp._amp_iterate: estimated at once, at variances >= V_FLOOR
                 for i in range(n):
                     v_est[i] = max(uv[i], V_FLOOR)

@@ -41,27 +41,44 @@ def contrast_ratio(W, block: str = "full") -> float:
     return float(np.trace(W)) / (norm * np.sqrt(W.shape[0]))
 
 
-def test_error(W, tasks) -> float:
+def test_error(W, tasks):
     """Generalisation error ``mean_mu (y_q - yhat)^2`` of merged weights on ``tasks``.
 
     Parameters
     ----------
-    W : array_like, shape (D+1, D+1)
+    W : array_like, shape (D+1, D+1) or (k, D+1, D+1)
+        One weight matrix, or a stack of ``k``: their errors in one pass over the test
+        features (:func:`sgphys.kernels.moments.squared_residuals`), equal to the
+        one-by-one errors to rounding.
     tasks : Tasks
         A test set (use ``tasks.test_set(P)`` or fresh ``sample_tasks``), read block by
         block.
+
+    Returns
+    -------
+    float, or ndarray of shape (k,) for a stack
     """
     if not isinstance(tasks, Tasks):
         raise ValueError(f"tasks must be a Tasks, got {type(tasks).__name__}")
     D = tasks.D
-    W = check_array("W", W, shape=(D + 1, D + 1))
-    s = weights_to_spins(W, D)
-    total = 0.0
-    with np.errstate(over="ignore", invalid="ignore"):
+    W = check_array("W", W)
+    if W.shape[-2:] != (D + 1, D + 1) or W.ndim not in (2, 3):
+        raise ValueError(f"W must have shape ({D + 1}, {D + 1}) or (k, {D + 1}, {D + 1}) "
+                         f"for these tasks (D={D}), got {W.shape}")
+    s = weights_to_spins(W, D)  # (n,) or (k, n)
+    if W.ndim == 3:
+        from ..kernels.moments import squared_residuals
+
+        total = np.zeros(W.shape[0])
         for Hb, yb in tasks.iter_feature_blocks():
-            r = yb - Hb @ s
-            total += float(r @ r)
-    if not np.isfinite(total):
+            squared_residuals(np.ascontiguousarray(Hb), np.ascontiguousarray(yb), s, total)
+    else:
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for Hb, yb in tasks.iter_feature_blocks():
+                r = yb - Hb @ s
+                total += float(r @ r)
+    if not np.all(np.isfinite(total)):
         raise ValueError("W: the test error overflows (non-finite); W is too large for "
                          "these tasks")
     return total / tasks.P
