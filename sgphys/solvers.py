@@ -608,13 +608,16 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     _check_rbp_memory(n)
     hist = _history_buffer(history, max_iter)
     # packed pair messages (kernels/rbp.py): mu[p] = m_{i->j}, md[p] = m_{j->i} for i < j
-    iu, ju = np.triu_indices(n, 1)
-    mu, vu, md, vd = m0[iu], v0[iu], m0[ju], v0[ju]
-    del iu, ju
+    off, chunks = K.pair_offsets(n), rbp_chunks(n)
+    pairs = n * (n - 1) // 2
+    mu, vu, md, vd = (np.empty(pairs) for _ in range(4))
+    if par:
+        K.init_messages_parallel(off, m0, v0, mu, vu, md, vd, K.chunk_bounds(n, chunks))
+    else:
+        K.init_messages(off, m0, v0, mu, vu, md, vd)
     state = _auto_state() if damping == "auto" else np.empty(0)
     J = model.J
     mean, var = m0.copy(), v0.copy()
-    off, chunks = K.pair_offsets(n), rbp_chunks(n)
     fixed = 0.0 if damping == "auto" else float(damping)
 
     def run(start, budget, tol=tol):

@@ -16,6 +16,8 @@ Energy (paper Eq. 5)::
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._validate import (_short, check_array, check_memory, check_nonnegative,
@@ -137,7 +139,7 @@ def prefix_models(D: int, lam: float, H, y, Ps):
     if isinstance(Ps, (str, bytes)) or not hasattr(Ps, "__iter__"):
         raise ValueError(f"Ps must be a sequence of task counts, got {_short(Ps)}")
     Ps = [check_positive_int("Ps", P) for P in Ps]
-    if any(b <= a for a, b in zip(Ps, Ps[1:])) or (Ps and Ps[-1] > H.shape[0]):
+    if any(b <= a for a, b in itertools.pairwise(Ps)) or (Ps and Ps[-1] > H.shape[0]):
         raise ValueError(f"Ps must increase strictly, up to len(H) = {H.shape[0]}, got {Ps}")
     _check_model_memory(D)
     prior = _model_prior(None, lam)

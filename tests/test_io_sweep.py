@@ -91,6 +91,20 @@ def test_results_match_a_direct_computation():
         assert stored == pytest.approx(sgphys.contrast_ratio(W), rel=1e-12)
 
 
+def test_serial_process_pool_and_dask_give_identical_datasets():
+    """One sweep, three executors, the same bits (points seeded by their values, computed
+    alike on one thread or two; dask.distributed is in the test extras)."""
+    kw = _tiny()
+    serial = sgphys.run_experiment("phase_diagram", **kw)
+    others = {"pool": sgphys.run_experiment("phase_diagram", workers=2, **kw),
+              "dask": sgphys.run_experiment("phase_diagram", workers=2, scheduler="local",
+                                            **kw)}
+    for label, other in others.items():
+        for name in serial.data_vars:
+            np.testing.assert_array_equal(other[name].values, serial[name].values,
+                                          err_msg=f"{label}: {name}")
+
+
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on():
     # lam = 0 with P = 5 < n_spins = 6: the exact solver cannot run, so each point (an
     # (N, seed) series holding P = 5) fails: status 0, its message in error, values NaN;

@@ -234,3 +234,22 @@ def test_mirror_scaled_equals_its_numpy_expression():
         assert np.array_equal(Q, ref) and np.array_equal(J, refJ)
     L[2, 1] = np.inf
     assert not mirror_scaled(L, 37, Q, J)
+
+
+def test_rbp_message_init_equals_the_fancy_indexed_copy():
+    from sgphys.kernels import rbp as R
+
+    for n in (2, 7, 130):
+        rng = np.random.default_rng(n)
+        m0, v0 = rng.standard_normal(n), rng.random(n) + 0.1
+        iu, ju = np.triu_indices(n, 1)
+        ref = (m0[iu], v0[iu], m0[ju], v0[ju])
+        off = R.pair_offsets(n)
+        for parallel in (False, True):
+            out = tuple(np.full(len(iu), np.nan) for _ in range(4))
+            if parallel:
+                R.init_messages_parallel(off, m0, v0, *out, R.chunk_bounds(n, 3))
+            else:
+                R.init_messages(off, m0, v0, *out)
+            for a, b in zip(out, ref):
+                assert np.array_equal(a, b)

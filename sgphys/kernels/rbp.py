@@ -80,6 +80,42 @@ def pair_offsets(n):
     return off
 
 
+@njit(cache=True)
+def init_messages(off, m0, v0, mu, vu, md, vd):
+    """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
+    row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), without
+    the index arrays of a fancy-indexed copy."""
+    n = m0.shape[0]
+    for i in range(n - 1):
+        o = off[i]
+        mi = m0[i]
+        vi = v0[i]
+        for j in range(i + 1, n):
+            p = o + j
+            mu[p] = mi
+            vu[p] = vi
+            md[p] = m0[j]
+            vd[p] = v0[j]
+
+
+@njit(cache=True, parallel=True)
+def init_messages_parallel(off, m0, v0, mu, vu, md, vd, bounds):
+    """:func:`init_messages` with the row chunks ``bounds`` across threads (a copy: the
+    same values whatever the threads)."""
+    n = m0.shape[0]
+    for c in prange(bounds.shape[0] - 1):
+        for i in range(bounds[c], bounds[c + 1]):
+            o = off[i]
+            mi = m0[i]
+            vi = v0[i]
+            for j in range(i + 1, n):
+                p = o + j
+                mu[p] = mi
+                vu[p] = vi
+                md[p] = m0[j]
+                vd[p] = v0[j]
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def node_sums(J, off, mu, vu, md, vd, T, S):
     """Node sums ``T_i = sum_k J_ik m_{k->i}`` and ``S_i = sum_k J_ik^2 v_{k->i}``."""
