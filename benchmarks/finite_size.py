@@ -24,12 +24,12 @@ import os
 import sys
 import time
 
+import sgphys  # noqa: E402  (before numpy: OPENBLAS_THREAD_TIMEOUT, blas_threads.py)
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import table  # noqa: E402
 
-import sgphys  # noqa: E402
 from sgphys.experiments.finite_size import extrapolate, extrapolate_poly  # noqa: E402
 from sgphys.theory import icl_error  # noqa: E402
 

@@ -17,12 +17,12 @@ import os
 import sys
 import time
 
+import sgphys  # noqa: E402  (before numpy: OPENBLAS_THREAD_TIMEOUT, blas_threads.py)
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import best_of, table  # noqa: E402
 
-import sgphys  # noqa: E402
 from sgphys import Binary, Laplace, SpinModel, Ternary, sample_tasks  # noqa: E402
 
 PRIORS = {"binary(0.5)": Binary(0.5), "ternary(1, 0.5)": Ternary(1.0, 0.5),

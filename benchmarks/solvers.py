@@ -21,12 +21,12 @@ import sys
 import textwrap
 import time
 
+import sgphys  # noqa: E402  (before numpy: OPENBLAS_THREAD_TIMEOUT, blas_threads.py)
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import best_of, table  # noqa: E402
 
-import sgphys  # noqa: E402
 from sgphys.kernels import amp as K  # noqa: E402
 from sgphys.kernels import rbp as R  # noqa: E402
 from sgphys.kernels import reference as ref  # noqa: E402

@@ -19,12 +19,12 @@ import os
 import sys
 import time
 
+import sgphys  # noqa: E402  (before numpy: OPENBLAS_THREAD_TIMEOUT, blas_threads.py)
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import table  # noqa: E402
 
-import sgphys  # noqa: E402
 from sgphys.sweep import local_cluster  # noqa: E402
 
 

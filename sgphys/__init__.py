@@ -6,7 +6,11 @@ in-context linear regression is mapped onto a spin glass with real-valued spins 
 couplings and fields come from the data, and solved with the cavity method.
 
 Public names are imported lazily on first use, so ``import sgphys`` loads nothing heavy and
-compiles nothing (no side effects at import).
+compiles nothing. Its one side effect: ``OPENBLAS_THREAD_TIMEOUT`` defaults to 18 (OpenBLAS
+worker threads spin about 2^18 cycles, not 2^28, before sleeping) when it is unset, which
+OpenBLAS reads when numpy or scipy first loads it, so import sgphys before them (or export
+the variable): threads spinning after a BLAS call took the cores from the numba kernels that
+followed (AMP after a Cholesky up to 10x slower on 2 cores, ``benchmarks/blas_threads.py``).
 
 Glossary: D token dimension, N prompt length, P task diversity (number of sequences),
 lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-major.
@@ -15,6 +19,11 @@ lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-maj
 from __future__ import annotations
 
 import importlib
+import os
+
+#: OpenBLAS spin time (log2 cycles) set when unset, read by OpenBLAS as it loads
+OPENBLAS_THREAD_TIMEOUT = "18"
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_THREAD_TIMEOUT)
 
 from ._version import __version__
 
