@@ -10,7 +10,8 @@ compiles nothing. Its one side effect: ``OPENBLAS_THREAD_TIMEOUT`` defaults to 1
 worker threads spin about 2^18 cycles, not 2^28, before sleeping) when it is unset, which
 OpenBLAS reads when numpy or scipy first loads it, so import sgphys before them (or export
 the variable): threads spinning after a BLAS call took the cores from the numba kernels that
-followed (AMP after a Cholesky up to 10x slower on 2 cores, ``benchmarks/blas_threads.py``).
+followed (AMP after a Cholesky measured 12.8x slower on 2 cores,
+``benchmarks/blas_threads.py``).
 
 Glossary: D token dimension, N prompt length, P task diversity (number of sequences),
 lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-major.

@@ -514,6 +514,8 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     def run(start, budget, tol=tol):
         out = hist[start:] if history else hist
+        if state is not None and start > 0:
+            _resume_window(state)
         if code != K.RIDGE:
             return K.amp_solve_prior(J, h, lam_k, beta, m, v, variant == "tap",
                                      0.0 if state is not None else float(damping), tol, budget,
@@ -562,6 +564,13 @@ def _auto_state():
     residual and iteration at the start of the rate window (none yet: -1), the smallest
     mean residual since the estimate and the iterations since it."""
     return np.array([0.0, 0.0, 0.0, 0.0, np.inf, 0.0, 0.0, -1.0, np.inf, 0.0])
+
+
+def _resume_window(state):
+    """A resumed kernel counts iterations from 0 again: restart the adaptive damping's rate
+    window (the rest of the state carries over)."""
+    state[6] = 0.0
+    state[7] = -1.0
 
 
 def _damping_info(info, damping, state):
@@ -621,6 +630,8 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     fixed = 0.0 if damping == "auto" else float(damping)
 
     def run(start, budget, tol=tol):
+        if damping == "auto" and start > 0:
+            _resume_window(state)
         return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, fixed, tol,
                            budget, criterion == "paper", hist[start:] if history else hist,
                            mean, var, chunks, par, state, code, params)

@@ -122,13 +122,12 @@ def prefix_models(D: int, lam: float, H, y, Ps):
     ``P`` (BLAS ``syrk`` on one triangle, mirrored exactly, with ``J`` written in the same
     pass, :func:`sgphys.kernels.moments.mirror_scaled`) instead of being rebuilt for every
     ``P``: O(max(Ps) n^2) work for the whole series rather than O(sum(Ps) n^2). Each model
-    keeps its prefix of ``H`` and ``y`` (views), as :meth:`SpinModel.from_arrays` would; its
-    ``Q`` equals that of ``from_arrays`` to rounding (the sums are grouped by the series'
-    steps). ``H`` and ``y`` are checked once here; the models are built without
-    re-checking them.
+    keeps its prefix of ``H`` and ``y`` (views) and ``<y^2>``, as
+    :meth:`SpinModel.from_arrays` would; its ``Q`` equals that of ``from_arrays`` to
+    rounding (the sums are grouped by the series' steps). The arguments are checked when
+    this is called (not at the first ``next``); the models are built without re-checking
+    the arrays.
     """
-    from .kernels.moments import mirror_scaled
-
     D = check_positive_int("D", D)
     lam = check_nonnegative("lam", lam)
     n = D * (D + 1)
@@ -142,22 +141,33 @@ def prefix_models(D: int, lam: float, H, y, Ps):
     if any(b <= a for a, b in itertools.pairwise(Ps)) or (Ps and Ps[-1] > H.shape[0]):
         raise ValueError(f"Ps must increase strictly, up to len(H) = {H.shape[0]}, got {Ps}")
     _check_model_memory(D)
+    return _prefix_series(D, lam, H, y, Ps)
+
+
+def _prefix_series(D, lam, H, y, Ps):
+    """The generator of :func:`prefix_models` (arguments checked there, eagerly)."""
+    from .kernels.moments import mirror_scaled
+
+    n = D * (D + 1)
     prior = _model_prior(None, lam)
     L = np.zeros((n, n))  # lower triangle: sum of H^T H over the rows added so far
     b = np.zeros(n)
+    yy = 0.0
     done = 0
     for P in Ps:
         rows = H[done:P]
         _add_gram_lower(L, rows)
-        b += rows.T @ y[done:P]
+        with np.errstate(over="ignore", invalid="ignore"):
+            b += rows.T @ y[done:P]
+            yy += float(y[done:P] @ y[done:P])
+            h = b / P
         done = P
         Q, J = np.empty((n, n)), np.empty((n, n))
-        with np.errstate(over="ignore", invalid="ignore"):
-            h = b / P
-        if not (mirror_scaled(L, P, Q, J) and np.all(np.isfinite(h))):
+        if not (mirror_scaled(L, P, Q, J) and np.all(np.isfinite(h)) and np.isfinite(yy)):
             raise ValueError(f"H or y: the moments at P={P} overflow (max |H| = "
-                             f"{float(np.max(np.abs(H))):.3g}); rescale the data")
-        yield P, SpinModel._checked(D, lam, h, Q, J, H[:P], y[:P], prior)
+                             f"{float(np.max(np.abs(H))):.3g}, max |y| = "
+                             f"{float(np.max(np.abs(y))):.3g}); rescale the data")
+        yield P, SpinModel._checked(D, lam, h, Q, J, H[:P], y[:P], prior, yy / P)
 
 
 def _model_prior(prior, lam):
@@ -308,7 +318,7 @@ class SpinModel:
         self._J = None
 
     @classmethod
-    def _checked(cls, D, lam, h, Q, J, H, y, prior):
+    def _checked(cls, D, lam, h, Q, J, H, y, prior, y_sq_mean=None):
         """A model from arrays its caller has checked (shapes, C-contiguous float64,
         finite; ``J = -Q`` with a zero diagonal): no re-validation, the finiteness scans
         recorded as done (:func:`prefix_models`)."""
@@ -322,7 +332,7 @@ class SpinModel:
         self.H = H
         self.y = y
         self.P = None if H is None else H.shape[0]
-        self._y_sq_mean = None
+        self._y_sq_mean = y_sq_mean
         self._J = J
         self._finite_checked = {"Q": id(Q), "h": id(h), "_J": id(J)}
         return self

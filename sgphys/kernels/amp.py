@@ -231,7 +231,7 @@ def amp_step_prior(J, h, qd, beta, m, v, tap, um, uv, a, Jm, JJv, parallel, code
 def amp_solve_prior(J, h, qd, beta, m, v, tap, damping, tol, max_iter, paper_criterion,
                     history, parallel, state, code, params):
     """:func:`amp_solve` (empty ``state``: fixed ``damping``) or :func:`amp_solve_auto`
-    (``state`` of length 5) with the denoiser of prior ``(code, params)``
+    (``state`` of length :data:`AUTO_STATE`) with the denoiser of prior ``(code, params)``
     (:func:`amp_step_prior`). With a non-Gaussian prior the variances depend on the means,
     so adaptive damping mixes both with the same weight; its mu_max is that of the
     linearised mean map ``dm = diag(v) (beta J - [tap] diag(V)) dm`` (the denoiser's
@@ -469,14 +469,15 @@ def auto_damping_step(state, it, rm, rv, J, lam_k, beta, v, shift, parallel, tol
 def richardson_damping(lo, hi):
     """The damping of a mean map ``m <- m + (1 - d) U (h - A m)`` with the eigenvalues of
     ``U^(1/2) A U^(1/2)`` in ``[lo, hi]`` that contracts fastest: ``1 - d = 2 / (lo +
-    hi')`` with ``hi' = AUTO_MU_MARGIN hi`` (Lanczos' ``hi`` is a lower estimate), in
-    ``[0, 0.95]``. It always exceeds SPEC 4.3's threshold ``1 - 2/hi'``; without a usable
-    ``lo > 0`` (or ``hi``) it is SPEC 4.3's rule ``max(0, 1 - 2/hi) + 0.05``."""
-    if not (hi > 0.0 and np.isfinite(hi)):
-        return 0.05
-    if not (lo > 0.0 and lo <= hi):
-        return min(0.95, max(0.0, 1.0 - 2.0 / hi) + 0.05)
-    return min(0.95, max(0.0, 1.0 - 2.0 / (lo + AUTO_MU_MARGIN * hi)))
+    hi')`` with ``hi' = AUTO_MU_MARGIN hi`` (Lanczos' ``hi`` is a lower estimate), at
+    least 0 and always below 1 and above SPEC 4.3's threshold ``1 - 2/hi'`` (no cap: a
+    cap would let the top mode grow when ``hi`` is large). Without a usable ``0 < lo <=
+    hi < inf`` it is SPEC 4.3's rule ``min(0.95, max(0, 1 - 2/hi) + 0.05)`` (0.05 for
+    ``hi <= 0`` or NaN, 0.95 for ``hi = inf``)."""
+    if not (lo > 0.0 and lo <= hi and np.isfinite(hi)):
+        thr = 1.0 - 2.0 / hi if hi > 0.0 else 0.0
+        return min(0.95, max(0.0, thr) + 0.05)
+    return max(0.0, 1.0 - 2.0 / (lo + AUTO_MU_MARGIN * hi))
 
 
 @njit(cache=True)
@@ -511,8 +512,8 @@ def _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel, richardson
         state[1] = 1.0  # estimate pending
         if rv >= AUTO_VARIANCE_TOL:
             state[0] = max(state[0], AUTO_HOLD)
-    elif state[2] == 1.0 and grew:
-        state[0] = min(0.99, 1.0 - (1.0 - state[0]) * AUTO_BACKOFF)
+    elif state[2] == 1.0 and grew:  # (never below an estimate already above 0.99)
+        state[0] = max(state[0], min(0.99, 1.0 - (1.0 - state[0]) * AUTO_BACKOFF))
     if state[1] == 1.0 and rv < AUTO_VARIANCE_TOL:
         lo, hi = lanczos_extremes(J, lam_k, beta, v, shift, LANCZOS_STEPS, parallel)
         state[3] = hi
@@ -539,10 +540,12 @@ def amp_solve_auto(J, h, lam_k, beta, m, v, tap, tol, max_iter, paper_criterion,
     The variances are updated undamped (their recursion does not involve the means and,
     from ``v0 <= v*``, rises monotonically to its smallest positive fixed point, or meets a
     non-positive precision when there is none); the means start undamped and are damped by
-    :func:`auto_damping_step` once their residual grows. ``state`` (length 5, in/out:
-    damping, estimate pending, estimated, mu_max, last mean residual; start with
-    ``[0, 0, 0, 0, inf]``) carries the damping across calls, so a resumed solve goes on with
-    it. Returns (n_iter, residual, reason).
+    :func:`auto_damping_step` once their residual grows or shrinks too slowly. ``state``
+    (length :data:`AUTO_STATE`, in/out, as :func:`sgphys.solvers._auto_state` makes it:
+    damping, estimate pending, estimated, mu_max, last mean residual, mu_min, rate window,
+    growth tracker) carries the damping across calls, so a resumed solve goes on with it
+    (reset the rate window, ``state[6:8] = (0, -1)``, since iterations count from 0 again).
+    Returns (n_iter, residual, reason).
     """
     return _amp_iterate(J, h, lam_k, beta, m, v, tap, 0.0, tol, max_iter, paper_criterion,
                         history, parallel, state, RIDGE, np.empty(0))
@@ -556,6 +559,8 @@ def _amp_iterate(J, h, lam_k, beta, m, v, tap, damping, tol, max_iter, paper_cri
     with a prior (``code >= 0``, ``lam_k`` = diag Q) that of :func:`amp_solve_prior`."""
     n = J.shape[0]
     auto = state.shape[0] > 0
+    if auto and state.shape[0] != AUTO_STATE:
+        raise ValueError("state must be empty or of length AUTO_STATE")
     ridge = code == RIDGE
     um = np.empty(n)
     uv = np.empty(n)

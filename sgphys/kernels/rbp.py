@@ -34,7 +34,7 @@ from numba.extending import intrinsic
 
 from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
 
-from .amp import (RIDGE, V_FLOOR, _auto_update, auto_damping_step,  # noqa: F401
+from .amp import (AUTO_STATE, RIDGE, V_FLOOR, _auto_update, auto_damping_step,  # noqa: F401
                   chunk_bounds, prior_growth)
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
@@ -484,9 +484,10 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
 
     With a non-empty ``auto_state`` (length ``amp.AUTO_STATE``, as for
     :func:`sgphys.kernels.amp.amp_solve_auto`) the damping is adaptive (``damping="auto"``):
-    message variances undamped, message means undamped until their residual grows, then
-    the SPEC 4.3 rule at the node variances of the messages
-    (:func:`sgphys.kernels.amp.auto_damping_step`); ``damping`` is then ignored.
+    message variances undamped, message means undamped until their residual grows or
+    shrinks too slowly, then the damping from the extreme eigenvalues at the node variances
+    of the messages (:func:`sgphys.kernels.amp.auto_damping_step`); ``damping`` is then
+    ignored.
 
     With a prior (``code``, ``params``; ``lam_k`` = diag Q) see :func:`rbp_sweep`; under
     ``auto`` the variances are damped with the means and the rule's operator uses the
@@ -495,6 +496,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     """
     n = J.shape[0]
     auto = auto_state.shape[0] > 0
+    if auto and auto_state.shape[0] != AUTO_STATE:
+        raise ValueError("auto_state must be empty or of length AUTO_STATE")
     ridge = code == RIDGE
     lam_eff = np.empty(n)  # with a prior: the linearised map's diagonal, set before use
     v_est = np.empty(n)
