@@ -107,7 +107,7 @@ def _add_gram_lower(L, rows):
         from scipy.linalg.blas import dsyrk
 
         out = dsyrk(1.0, rows, beta=1.0, c=L.T, trans=1, lower=0, overwrite_c=1)
-        if out is not L.T and not np.shares_memory(out, L):  # never expected: copy back
+        if not np.may_share_memory(out, L):  # in place for F-contiguous c; else copy back
             L.T[...] = out
         return
     for i0 in range(0, n, PANEL):
@@ -305,24 +305,10 @@ class SpinModel:
             raise ValueError("y needs the features H")
         if y_sq_mean is not None:
             y_sq_mean = check_nonnegative("y_sq_mean", y_sq_mean)
-        self.prior = _model_prior(prior, lam)
-        self.D = D
-        self.n_spins = n
-        self.lam = lam
-        self.h = h
-        self.Q = Q
-        self.H = H
-        self.y = y
-        self.P = None if H is None else H.shape[0]
-        self._y_sq_mean = y_sq_mean
-        self._J = None
+        self._assign(D, lam, h, Q, H, y, y_sq_mean, _model_prior(prior, lam), None)
 
-    @classmethod
-    def _checked(cls, D, lam, h, Q, J, H, y, prior, y_sq_mean=None):
-        """A model from arrays its caller has checked (shapes, C-contiguous float64,
-        finite; ``J = -Q`` with a zero diagonal): no re-validation, the finiteness scans
-        recorded as done (:func:`prefix_models`)."""
-        self = cls.__new__(cls)
+    def _assign(self, D, lam, h, Q, H, y, y_sq_mean, prior, J):
+        """Set the attributes (of checked values; ``J`` None: derived on first use)."""
         self.prior = prior
         self.D = D
         self.n_spins = D * (D + 1)
@@ -334,6 +320,14 @@ class SpinModel:
         self.P = None if H is None else H.shape[0]
         self._y_sq_mean = y_sq_mean
         self._J = J
+
+    @classmethod
+    def _checked(cls, D, lam, h, Q, J, H, y, prior, y_sq_mean=None):
+        """A model from arrays its caller has checked (shapes, C-contiguous float64,
+        finite; ``J = -Q`` with a zero diagonal): no re-validation, the finiteness scans
+        recorded as done (:func:`prefix_models`)."""
+        self = cls.__new__(cls)
+        self._assign(D, lam, h, Q, H, y, y_sq_mean, prior, J)
         self._finite_checked = {"Q": id(Q), "h": id(h), "_J": id(J)}
         return self
 

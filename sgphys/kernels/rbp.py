@@ -80,13 +80,11 @@ def pair_offsets(n):
     return off
 
 
-@njit(cache=True)
-def init_messages(off, m0, v0, mu, vu, md, vd):
-    """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
-    row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), without
-    the index arrays of a fancy-indexed copy."""
+@njit(cache=True, inline="always")
+def _init_rows(off, m0, v0, mu, vu, md, vd, r0, r1):
+    """Rows ``r0 <= i < r1`` of :func:`init_messages`."""
     n = m0.shape[0]
-    for i in range(n - 1):
+    for i in range(r0, r1):
         o = off[i]
         mi = m0[i]
         vi = v0[i]
@@ -98,22 +96,20 @@ def init_messages(off, m0, v0, mu, vu, md, vd):
             vd[p] = v0[j]
 
 
+@njit(cache=True)
+def init_messages(off, m0, v0, mu, vu, md, vd):
+    """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
+    row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), without
+    the index arrays of a fancy-indexed copy."""
+    _init_rows(off, m0, v0, mu, vu, md, vd, 0, max(m0.shape[0] - 1, 0))
+
+
 @njit(cache=True, parallel=True)
 def init_messages_parallel(off, m0, v0, mu, vu, md, vd, bounds):
     """:func:`init_messages` with the row chunks ``bounds`` across threads (a copy: the
     same values whatever the threads)."""
-    n = m0.shape[0]
     for c in prange(bounds.shape[0] - 1):
-        for i in range(bounds[c], bounds[c + 1]):
-            o = off[i]
-            mi = m0[i]
-            vi = v0[i]
-            for j in range(i + 1, n):
-                p = o + j
-                mu[p] = mi
-                vu[p] = vi
-                md[p] = m0[j]
-                vd[p] = v0[j]
+        _init_rows(off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1])
 
 
 @njit(cache=True, fastmath=FASTMATH)
