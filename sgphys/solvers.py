@@ -16,7 +16,8 @@ import scipy.linalg
 from ._summary import describe, summary
 from ._validate import (check_array, check_bool, check_choice, check_damping, check_memory,
                         check_positive, check_positive_int)
-from .kernels.reasons import BLOWUP, CONVERGED, MAX_ITER, REASONS
+from .kernels.reasons import (BLOWUP, CONVERGED, GRID_TRUNCATED, GRID_UNRESOLVED,
+                              MAX_ITER, REASONS)
 from .spin import check_model, spins_to_weights
 
 __all__ = ["Marginals", "solve_exact", "solve_amp", "solve_rbp", "solve_bp", "warmup",
@@ -428,10 +429,17 @@ def _certified(run, own_equation, m, tol, max_iter, criterion, info,
         if n_iter >= max_iter:
             code = MAX_ITER
             break
-        kernel_tol = max(kernel_tol * min(0.5, tol / eq), 1e-300)
+        # the kernel's own residual has a rounding floor (about 1e-16): a threshold below
+        # it would run out the budget without another check of the equation
+        kernel_tol = max(kernel_tol * min(0.5, tol / eq), min(tol, KERNEL_TOL_FLOOR))
         more, res, code = run(n_iter, max_iter - n_iter, kernel_tol)
         n_iter += more
     return n_iter, res, code
+
+
+#: smallest threshold a certified solver gives its kernel's residual when it resumes the
+#: kernel (rounding keeps that residual near 1e-16 at a fixed point)
+KERNEL_TOL_FLOOR = 1e-15
 
 
 def _no_damping(solver, model, m, v, dinfo, info, history, kurt=None):
@@ -534,11 +542,16 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         if variant == "tap":
             return model.linear_residual(m)
         shift = beta * ((J * J) @ v)
-        return float(np.max(np.abs(model.Q @ m + (model.lam - shift) * m - h))
-                     / max(1.0, float(np.max(np.abs(h)))))
+        lhs = model.Q @ m + (model.lam - shift) * m
+        return _relative(np.max(np.abs(lhs - h)), max(np.max(np.abs(lhs)), np.max(np.abs(h))))
 
     n_iter, res, code = _certified(run, own_equation, m, tol, max_iter, criterion, info)
     _damping_info(info, damping, state)
+    if code == CONVERGED:
+        n = model.n_spins
+        Jm, JJv = np.empty(n), np.empty(n)
+        K.row_sums(J, m, v, Jm, JJv, par)
+        info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * JJv < 0))
     return _finish(variant, model, m, v, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info)
 
@@ -547,15 +560,40 @@ def _prior_step_residual(J, h, qd, beta, m, v, tap, par, code, params):
     """SPEC 4's residual of one undamped AMP step with a prior from ``(m, v)``: the fixed
     point's own equation (inf if the step is invalid)."""
     from .kernels import amp as K
-    from .kernels.convergence import change_parts
 
     n = m.shape[0]
     um, uv, a, Jm, JJv = (np.empty(n) for _ in range(5))
     if not K.amp_step_prior(J, h, qd, beta, m, v, tap, um, uv, a, Jm, JJv, par, code,
                             params) > 0:
         return np.inf
-    rm, rv, _, _ = change_parts(um, uv, m, v)
+    return _scaled_change(um, uv, m, v)
+
+
+def _scaled_change(um, uv, m, v):
+    """Scale-invariant change of an update ``(um, uv)`` against the state ``(m, v)``:
+    ``max(max|um - m| / s, max|uv - v| / max(v, uv))`` with the spin scale
+    ``s = max(max|m|, max|um|, sqrt(max(v, uv)))``, so the same for any units of the
+    spins (a prior's support scaled by c scales m by c and v by c^2). 0 for no change, inf
+    when not finite."""
+    dm, dv = np.max(np.abs(um - m)), np.max(np.abs(uv - v))
+    vmax = max(float(np.max(v)), float(np.max(uv)))
+    scale = max(float(np.max(np.abs(m))), float(np.max(np.abs(um))), np.sqrt(max(vmax, 0.0)))
+    if not (np.isfinite(dm) and np.isfinite(dv) and np.isfinite(scale)):
+        return np.inf
+    rm = dm / scale if scale > 0 else (0.0 if dm == 0 else np.inf)
+    rv = dv / vmax if vmax > 0 else (0.0 if dv == 0 else np.inf)
     return float(max(rm, rv))
+
+
+def _relative(num, den):
+    """``num / den`` for a scale-invariant certificate: 0 when both vanish, inf when not
+    finite or when only the denominator vanishes."""
+    num, den = float(num), float(den)
+    if not (np.isfinite(num) and np.isfinite(den)):
+        return np.inf
+    if den == 0.0:
+        return 0.0 if num == 0.0 else np.inf
+    return num / den
 
 
 def _auto_state():
@@ -644,6 +682,10 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
 
     n_iter, res, reason = _certified(run, own_equation, mean, tol, max_iter, criterion, info)
     _damping_info(info, damping, state if damping == "auto" else None)
+    if reason == CONVERGED:
+        T, S = np.empty(n), np.empty(n)
+        K.node_sums(J, off, mu, vu, md, vd, T, S)
+        info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * S < 0))
     return _finish("rbp", model, mean, var, n_iter, res, reason,
                    hist[:n_iter].copy() if history else None, info)
 
@@ -652,19 +694,21 @@ def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params
     """SPEC 4's residual of one undamped r-BP sweep with a prior from the given messages
     (on copies): the message fixed point's own equation (inf if the sweep is invalid)."""
     from .kernels import rbp as K
-    from .kernels.convergence import strict_residual
 
     n = J.shape[0]
     T, S, Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(8))
     K.node_sums(J, off, mu, vu, md, vd, T, S)
     stats = np.zeros(K.N_STATS)
-    K.rbp_sweep(J, h, qd, beta, off, mu.copy(), vu.copy(), md.copy(), vd.copy(), T, S, Tn, Sn,
+    nu, nvu, nd, nvd = mu.copy(), vu.copy(), md.copy(), vd.copy()
+    K.rbp_sweep(J, h, qd, beta, off, nu, nvu, nd, nvd, T, S, Tn, Sn,
                 A, B, 0.0, 0.0, um, uv, stats, K.chunk_bounds(n, chunks),
                 np.empty((chunks, n)), np.empty((chunks, n)), np.zeros((chunks, K.N_STATS)),
                 False, code, params)
     if not (stats[K.AMIN] > 0 and np.all(np.isfinite(stats))):
         return np.inf
-    return float(strict_residual(stats[K.DM], stats[K.DV], stats[K.MMAX], stats[K.VMAX]))
+    # the undamped sweep replaced the copies by the update: compare message by message
+    return _scaled_change(np.concatenate((nu, nd)), np.concatenate((nvu, nvd)),
+                          np.concatenate((mu, md)), np.concatenate((vu, vd)))
 
 
 #: ``damping="auto"`` in full BP: the TAP rule, but at least this (damping acts on whole
@@ -769,32 +813,71 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
                           paper, hist[start:] if history else hist, mean, var, kurt, discrete)
 
     def own_equation(_):
-        """The SPEC 4 residual of one undamped sweep of the current messages (the density
-        fixed point); also refreshes the marginals from them (as the kernel does)."""
+        """How far the messages are from a fixed point: the largest change of a cavity
+        field ``log phi_{k->i}`` over one undamped sweep (:func:`sgphys.kernels.bp.
+        cavity_field_change`, up to normalisation); also refreshes the marginals from the
+        messages (as the kernel does)."""
         lphi, new = np.empty_like(logmu), np.empty_like(logmu)
         K.bp_step(J, h, lam_k, beta, x, logw, logmu, lphi, new, mean, var, kurt)
-        del lphi
-        mm, mv, um, uv = (np.zeros((n, n)) for _ in range(4))
-        K.message_moments(logmu, x, logw, mm, mv)
-        K.message_moments(new, x, logw, um, uv)
-        off = ~np.eye(n, dtype=bool)
-        positive = ((var >= 0) & np.isfinite(var)).all() and (uv[off] >= 0).all() \
-            if discrete else (var > 0).all() and (uv[off] > 0).all()
+        positive = (((var >= 0) & np.isfinite(var)).all() if discrete
+                    else (var > 0).all())
         if not (positive and np.all(np.isfinite(mean))):
             return np.inf
-        eq = float(K.change_stats(um, uv, mm, mv)[0])
+        lphi_new = np.empty_like(lphi)
+        K.log_phi(J, beta, x, logw, new, lphi_new)
+        eq = float(K.cavity_field_change(lphi, lphi_new))
         return eq if np.isfinite(eq) else np.inf
 
     n_iter, res, code = _certified(run, own_equation, mean, tol, max_iter, criterion, info,
                                    key="fixed_point_residual")
     if n_iter == 0:
         mean, var, kurt = m0, v0, np.zeros(n)
+    elif not discrete and code == CONVERGED:
+        code = _grid_check(model, beta, x, logw, logmu, lam_k, var, info)
     if prior is None:
         info["mean_equation_residual"] = (model.linear_residual(mean)
                                           if np.all(np.isfinite(mean)) else np.inf)
     info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info, kurt=kurt)
+
+
+#: full BP on a continuous grid: the largest probability a marginal may have in the two
+#: end cells of its grid (a Gaussian cut at 6 sd, 100 points, has about 7e-10 there)
+BP_EDGE_MASS = 1e-9
+
+
+def _grid_check(model, beta, x, logw, logmu, lam_k, var, info):
+    """Whether full BP's grids hold and resolve the converged marginals: the marginal
+    probability in each grid's two end cells (``info["grid_edge_mass"]``, the largest)
+    must stay below :data:`BP_EDGE_MASS` (else ``grid_truncated``: the grid cuts the
+    marginal off) and the standard deviation of every marginal and every message must
+    reach one grid spacing (``info["grid_resolution"]``, the smallest ratio; else
+    ``grid_unresolved``: a density sits on a few points and the quadrature cannot resolve
+    it, e.g. a collapsed marginal, or messages much narrower than the marginals)."""
+    from .kernels import bp as K
+
+    n, Kp = x.shape
+    lphi = np.zeros_like(logmu)  # the diagonal k = i stays 0
+    K.log_phi(model.J, beta, x, logw, logmu, lphi)
+    total = -0.5 * beta * lam_k[:, None] * x * x + beta * model.h[:, None] * x
+    total += lphi.sum(axis=0)
+    for i in range(n):
+        K._normalise(total[i], logw[i])
+    p = np.exp(total + logw)
+    edge = float(np.max(p[:, 0] + p[:, -1]))
+    dx = x[:, 1] - x[:, 0]
+    mm, mv = np.zeros((n, n)), np.zeros((n, n))
+    K.message_moments(logmu, x, logw, mm, mv)
+    mv[np.diag_indices(n)] = np.inf  # no message i -> i
+    sd = np.sqrt(np.maximum(np.minimum(var, mv.min(axis=1)), 0.0))
+    resolution = float(np.min(sd / dx))
+    info.update(grid_edge_mass=edge, grid_resolution=resolution)
+    if not edge <= BP_EDGE_MASS:
+        return GRID_TRUNCATED
+    if not resolution >= 1.0:
+        return GRID_UNRESOLVED
+    return CONVERGED
 
 
 def _discrete_grid(prior, n):

@@ -15,6 +15,8 @@ SOLVER_VARS = {
     "n_iter": Var(("solver",), "solver iterations", "1", "i"),
     "residual": Var(("solver",), "final convergence residual (SPEC 4)", "1"),
     "reason": Var(("solver",), "why the solver stopped", "1", "s"),
+    "negative_cavity": Var(("solver",), "spins with a negative cavity precision at the "
+                           "solver's fixed point (-1: not applicable)", "1", "i"),
 }
 
 
@@ -42,6 +44,7 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
     if test is not None:
         test = test.keep()  # one generation for every solver's test error
     out = {"converged": np.zeros(k, dtype=np.int64), "n_iter": np.zeros(k, dtype=np.int64),
+           "negative_cavity": np.full(k, -1, dtype=np.int64),
            "residual": np.full(k, np.nan), "reason": np.array([""] * k, dtype=object),
            "contrast_ratio": np.full(k, np.nan), "contrast_ratio_w11": np.full(k, np.nan)}
     if test is not None:
@@ -62,6 +65,7 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
         out["n_iter"][i] = r.n_iter
         out["residual"][i] = r.residual
         out["reason"][i] = r.reason
+        out["negative_cavity"][i] = negative_cavity(r)
         W = r.W
         if np.any(W):
             out["contrast_ratio"][i] = contrast_ratio(W)
@@ -75,6 +79,12 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
         out["test_error"][:] = test_error(np.stack(Ws), test)  # one pass over the test set
     out["reason"] = out["reason"].astype(str)
     return out
+
+
+def negative_cavity(r):
+    """The number of spins with a negative cavity precision at a converged TAP or r-BP
+    fixed point (``Marginals.info["negative_cavity"]``), -1 where it does not apply."""
+    return int((r.info or {}).get("negative_cavity", -1))
 
 
 def solver_vars(test=False, weights=False):

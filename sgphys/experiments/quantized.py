@@ -59,7 +59,7 @@ from ..spin import SpinModel, feature_moments, spins_to_weights
 from ..sweep import values_hash
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
-from ._common import SOLVER_VARS, matrix_coords
+from ._common import SOLVER_VARS, matrix_coords, negative_cavity
 
 __all__ = ["EXPERIMENT", "PRIOR_NAMES", "ladder", "prior_scale", "make_prior"]
 
@@ -164,6 +164,7 @@ def _gibbs_seed(init, P, prior, beta):
 # -- the sweep --------------------------------------------------------------------------------
 
 _PER_SOLVER = {"converged": (0, np.int64), "n_iter": (0, np.int64),
+               "negative_cavity": (-1, np.int64),
                "residual": (np.nan, float), "reason": ("", object),
                "contrast_ratio": (np.nan, float), "contrast_ratio_w11": (np.nan, float),
                "test_error": (np.nan, float), "w11_diagonal": (np.nan, float),
@@ -246,6 +247,7 @@ def _store(out, slot, r, model, test, D):
     out["n_iter"][slot] = r.n_iter
     out["residual"][slot] = r.residual
     out["reason"][slot] = r.reason
+    out["negative_cavity"][slot] = negative_cavity(r)
     W = spins_to_weights(r.mean, D)
     out["mean"][slot] = W
     if np.any(W):

@@ -5,4 +5,7 @@ Plain constants (no numba), so the API can name reasons without loading any kern
 """
 
 CONVERGED, MAX_ITER, NONPOSITIVE, BLOWUP = 0, 1, 2, 3
-REASONS = ("converged", "max_iter", "nonpositive_precision", "blowup")
+#: full BP only: the grid cuts a marginal off, or cannot resolve a collapsed one
+GRID_TRUNCATED, GRID_UNRESOLVED = 4, 5
+REASONS = ("converged", "max_iter", "nonpositive_precision", "blowup", "grid_truncated",
+           "grid_unresolved")
