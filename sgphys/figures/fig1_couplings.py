@@ -63,7 +63,7 @@ def plot(ds, out, reference=False, pdf=False):
         ax.set_xlim(used.min() - pad, used.max() + pad)
         kurt = float(sub.pooled_excess_kurtosis.sel(block=b))
         ax.set_title(f"{b}\nexcess kurtosis {kurt:.2f}", fontsize=7)
-        ax.set_xlabel("value")
+        ax.set_xlabel("coupling J" if b.startswith("J") else "field h")
         ax.xaxis.set_major_locator(st.plt.MaxNLocator(3))
         if i == 0:
             ax.set_ylabel("probability density")

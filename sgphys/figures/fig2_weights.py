@@ -34,7 +34,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error")
     ax.set_title("(a) learning curves")
-    ax.legend(frameon=False, fontsize=5, loc="upper right")
+    ax.legend(frameon=False, fontsize=5, loc="lower left")
     P_small, P_large = ds.P.values[0], ds.P.values[-1]
     _matrix(axes[1], ds.W_trained.sel(P=P_small).isel(seed=0).values, f"(b) trained W\nP = {P_small}",
             "W_ij")
