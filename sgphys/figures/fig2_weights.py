@@ -36,10 +36,9 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_title("(a) learning curves")
     ax.legend(frameon=False, fontsize=5, loc="lower left")
     P_small, P_large = ds.P.values[0], ds.P.values[-1]
-    _matrix(axes[1], ds.W_trained.sel(P=P_small).isel(seed=0).values, f"(b) trained W\nP = {P_small}",
-            "W_ij")
-    _matrix(axes[2], ds.W_trained.sel(P=P_large).isel(seed=0).values, f"(c) trained W\nP = {P_large}",
-            "W_ij")
+    W = ds.W_trained.isel(seed=0)
+    _matrix(axes[1], W.sel(P=P_small).values, f"(b) trained W\nP = {P_small}", "W_ij")
+    _matrix(axes[2], W.sel(P=P_large).values, f"(c) trained W\nP = {P_large}", "W_ij")
     solver = "paper" if "paper" in ds.solver.values else "tap"
     amp = ds.sel(solver=solver, P=P_large).isel(seed=0)
     flag = "" if int(amp.converged) == 1 else " (not converged)"

@@ -26,7 +26,8 @@ def plot(ds, out, reference=False, pdf=False):
     m, sd, _ = st.mean_sd_count(ds.test_error_trained)
     ax.errorbar(c, m, yerr=sd, color=st.COLORS["trained"], marker="s", ms=3, ls="none",
                 label=st.LABELS["trained"])
-    ax.plot(c, st.mean_sd_count(ds.query_label_variance)[0], "k:", lw=1, label="Var(y_q): predict 0")
+    ax.plot(c, st.mean_sd_count(ds.query_label_variance)[0], "k:", lw=1,
+            label="Var(y_q): predict 0")
     ax.set_xlabel("token correlation c")
     ax.set_ylabel("test error")
     mode = json.loads(ds.attrs["parameters"])["corr_mode"]
@@ -51,7 +52,8 @@ def _distributions(sfig, ds):
             counts = ds.block_histogram.sel(block=block, corr=cval).sum("seed").values
             ax.plot(z, counts / (counts.sum() * width), color=color, lw=0.9, label=f"c = {cval:g}",
                     drawstyle="steps-mid")
-        ax.plot(z, np.exp(-z ** 2 / 2) / np.sqrt(2 * np.pi), "r--", lw=0.8, label="standard Gaussian")
+        ax.plot(z, np.exp(-z ** 2 / 2) / np.sqrt(2 * np.pi), "r--", lw=0.8,
+                label="standard Gaussian")
         ax.set_yscale("log")
         ax.set_ylim(1e-4, 2.0)
         ax.set_xlim(-8, 8)

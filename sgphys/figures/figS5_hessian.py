@@ -47,7 +47,8 @@ def plot(ds, out, reference=False, pdf=False):
         rD = np.linspace(10, 40, 7, dtype=int)
         rP = np.linspace(25, 2000, 80, dtype=int)
         for j, D in enumerate(rD):
-            ins.plot(rP, ref[j], ":", color="0.3", lw=0.6, label="paper, D = 10..40" if j == 0 else None)
+            ins.plot(rP, ref[j], ":", color="0.3", lw=0.6,
+                     label="paper, D = 10..40" if j == 0 else None)
     ins.plot([], [], color="0.3", lw=0.8, ls="--", label="closed form")  # legend entry
     ins.set_xlim(0, 1.05 * float(ds.P.max()))  # the data's range (the paper's runs to 2000)
     ins.set_xlabel("task diversity P")
