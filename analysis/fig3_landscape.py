@@ -1,6 +1,6 @@
 """Fig. 3: energy landscape over a t-SNE embedding of random weights, drawn as a surface (blue
 = low energy) with its contours and the sampled weights on the floor; the title gives the
-ground-state energy (the exact minimum of E) for comparison.
+ground-state energy (the exact minimum of E) for comparison; one colour scale for all panels.
 
 Usage: python analysis/fig3_landscape.py [DATA.nc] [--out PNG] [--reference] [--pdf]
 (defaults: this repository's data/ and figures/ folders).

@@ -1,5 +1,6 @@
 """Fig. S1: merged vs separated training: learning curves at the smallest and largest data
-density and the test error against alpha = P/D^2 (double descent).
+density and the test error against alpha = P/D^2 (double descent); below, the trained
+weight matrices of both schemes at the end of (a) and (c).
 
 Usage: python analysis/figS1_separated.py [DATA.nc] [--out PNG] [--reference] [--pdf]
 (defaults: this repository's data/ and figures/ folders).

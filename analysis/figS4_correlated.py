@@ -1,5 +1,6 @@
 """Fig. S4: test error against token correlation c for the spin solvers and the trained
-transformer; the variance of the query labels (the error of predicting 0) for scale.
+transformer, the variance of the query labels (the error of predicting 0) for scale (a);
+the standardised distributions of the coupling and field blocks per c (b).
 
 Usage: python analysis/figS4_correlated.py [DATA.nc] [--out PNG] [--reference] [--pdf]
 (defaults: this repository's data/ and figures/ folders).

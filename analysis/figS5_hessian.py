@@ -1,6 +1,6 @@
 """Fig. S5: spectral density of the Hessian (log10 eigenvalues) for a few P (a), and the
 fraction of zero modes over (D, P) (b; the paper's inset, drawn as a panel so it hides no
-data; stars: the cases of panel a).
+data; stars: the cases of panel a). Zero modes counted over all (D+1)^2 weights in both.
 
 Usage: python analysis/figS5_hessian.py [DATA.nc] [--out PNG] [--reference] [--pdf]
 (defaults: this repository's data/ and figures/ folders).

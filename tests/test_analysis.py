@@ -58,3 +58,17 @@ def test_fig4b_trained_transformer_and_amp_match_the_paper_within_two_sd():
             ours = float(x.mean())
             i = N_ref.index(N)
             assert abs(ours - mean[i]) < 2 * sd[i], (var, N, ours, mean[i], sd[i])
+
+
+def test_figS4_panel_b_histograms_count_every_nonzero_block_entry(tmp_path):
+    """The correlated experiment's standardised block histograms hold every non-zero entry of
+    each block once (J1 off-diagonal D^2 (D^2 - 1), J2 in both orientations 2 D^3, J3
+    off-diagonal D (D - 1), h1 D^2, h2 D), and Fig. S4 then draws its panel (b)."""
+    D = 3
+    ds = sgphys.run_experiment("correlated", D=D, N=10, P=300, P_test=20, corr=[0.1, 0.9],
+                               seeds=1, epochs=2, solvers=["exact"])
+    sizes = {"J1": D**2 * (D**2 - 1), "J2": 2 * D**3, "J3": D * (D - 1), "h1": D**2, "h2": D}
+    for block, n in sizes.items():
+        np.testing.assert_array_equal(ds.block_histogram.sel(block=block).sum("zbin"), n)
+    out = _module("figS4_correlated").plot(ds, tmp_path / "s4.png")
+    assert Path(out).stat().st_size > 10_000

@@ -28,7 +28,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_title("(a) fields h as a (D+1)x(D+1) matrix\nh1 = top D rows, h2 = row D")
     ax.set_xlabel("column j")
     ax.set_ylabel("row i")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="field h_ij")
     ax = fig.add_subplot(gs[0, 2:5])
     J = sub.J_example.isel(seed=0).values[:n, :n]
     lim = np.abs(J).max()
@@ -38,7 +38,7 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_title("(b) couplings J, blocks J1 (W11-W11),\nJ2 (W11-W21), J3 (W21-W21)")
     ax.set_xlabel("spin l")
     ax.set_ylabel("spin k")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="coupling J_kl")
     ok = sub.status.values == 1
     for i, b in enumerate(BLOCKS):
         ax = fig.add_subplot(gs[1, i])
@@ -63,7 +63,7 @@ def plot(ds, out, reference=False, pdf=False):
         ax.set_xlim(used.min() - pad, used.max() + pad)
         kurt = float(sub.pooled_excess_kurtosis.sel(block=b))
         ax.set_title(f"{b}\nexcess kurtosis {kurt:.2f}", fontsize=7)
-        ax.set_xlabel("value")
+        ax.set_xlabel("coupling J" if b.startswith("J") else "field h")
         ax.xaxis.set_major_locator(st.plt.MaxNLocator(3))
         if i == 0:
             ax.set_ylabel("probability density")

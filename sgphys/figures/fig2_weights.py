@@ -6,13 +6,13 @@ import numpy as np
 from . import _style as st
 
 
-def _matrix(ax, W, title, cmap="RdBu_r", sym=True):
+def _matrix(ax, W, title, label, cmap="RdBu_r", sym=True):
     lim = np.nanmax(np.abs(W))
     im = ax.imshow(W, cmap=cmap, vmin=-lim if sym else None, vmax=lim if sym else None)
     ax.set_title(title)
     ax.set_xlabel("column")
     ax.set_ylabel("row")
-    st.plt.colorbar(im, ax=ax, shrink=0.75)
+    st.plt.colorbar(im, ax=ax, shrink=0.75, label=label)
 
 
 def plot(ds, out, reference=False, pdf=False):
@@ -34,16 +34,18 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error")
     ax.set_title("(a) learning curves")
-    ax.legend(frameon=False, fontsize=5, loc="upper right")
+    ax.legend(frameon=False, fontsize=5, loc="lower left")
     P_small, P_large = ds.P.values[0], ds.P.values[-1]
-    _matrix(axes[1], ds.W_trained.sel(P=P_small).isel(seed=0).values, f"(b) trained W, P={P_small}")
-    _matrix(axes[2], ds.W_trained.sel(P=P_large).isel(seed=0).values, f"(c) trained W, P={P_large}")
+    W = ds.W_trained.isel(seed=0)
+    _matrix(axes[1], W.sel(P=P_small).values, f"(b) trained W\nP = {P_small}", "W_ij")
+    _matrix(axes[2], W.sel(P=P_large).values, f"(c) trained W\nP = {P_large}", "W_ij")
     solver = "paper" if "paper" in ds.solver.values else "tap"
     amp = ds.sel(solver=solver, P=P_large).isel(seed=0)
     flag = "" if int(amp.converged) == 1 else " (not converged)"
-    _matrix(axes[3], amp["mean"].values, f"(d) AMP mean, P={P_large}{flag}")
-    _matrix(axes[4], amp["var"].values, f"(e) AMP variance, P={P_large}", cmap="viridis", sym=False)
+    _matrix(axes[3], amp["mean"].values, f"(d) AMP mean\nP = {P_large}{flag}", "mean W_ij")
+    _matrix(axes[4], amp["var"].values, f"(e) AMP variance\nP = {P_large}", "variance of W_ij",
+            cmap="viridis", sym=False)
     fig.suptitle(f"D={ds.sizes['row'] - 1}, AMP solver: {solver}", y=1.02, fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(w_pad=1.5)
     return st.save(fig, out, pdf)
 

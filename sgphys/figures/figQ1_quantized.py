@@ -89,7 +89,7 @@ def _mean_panel(ax, fig, sub, prior, betas):
             W = W[np.isfinite(W).any(axis=1)][:, np.isfinite(W).any(axis=0)]
             vmax = float(np.nanmax(np.abs(W))) or 1.0
             im = ax.imshow(W, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="mean W_ij")
             ax.set_title(f"mean W, {LABELS.get(solver, solver)}\nP = {Pmax}, beta = {betas[-1]:g}",
                          fontsize=7)
             ax.set_xlabel("column")

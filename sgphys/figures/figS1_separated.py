@@ -1,7 +1,8 @@
 """Fig. S1: merged vs separated training: learning curves at the smallest and largest data
 density and the test error against alpha = P/D^2 (double descent), with the ridgeless
 asymptotic theory of Lu et al. (PNAS 2025; its tau is this alpha, its alpha is N/D,
-``icl_error(N/D, tau, lam=D lam_train)``, :mod:`sgphys.theory`), diverging at tau = 1."""
+``icl_error(N/D, tau, lam=D lam_train)``, :mod:`sgphys.theory`), diverging at tau = 1;
+second row: the trained weight matrices of both schemes (first seed) at the end of (a) and (c)."""
 
 import json
 
@@ -12,7 +13,9 @@ from . import _style as st
 
 
 def plot(ds, out, reference=False, pdf=False):
-    fig, axes = st.plt.subplots(1, 3, figsize=(st.DOUBLE, 2.6))
+    fig = st.plt.figure(figsize=(st.DOUBLE, 5.4))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.15, 1])
+    axes = top.subplots(1, 3)
     for ax, alpha, tag in ((axes[0], ds.alpha.values[0], "a"), (axes[2], ds.alpha.values[-1], "c")):
         curves = {}
         for j, scheme in enumerate(ds.scheme.values):
@@ -68,9 +71,28 @@ def plot(ds, out, reference=False, pdf=False):
     ax.set_xlabel("alpha = P / D^2")
     ax.set_ylabel("test error")
     ax.set_title(f"(b) double descent ({ds.sizes['seed']} seeds)")
-    # panel (b)'s legend below the figure: the data and the theory fill the panel
-    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=6, ncol=4,
+    # panel (b)'s legend below the row: the data and the theory fill the panel
+    top.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=6, ncol=4,
                loc="lower center", bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0.0, 0.09, 1.0, 1.0))
+    top.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.33, wspace=0.4)
+    _weights(bottom, ds)
     return st.save(fig, out, pdf)
+
+
+def _weights(sfig, ds):
+    """(d), (e): trained W of both schemes, seed 0, at the smallest and largest alpha."""
+    axes = sfig.subplots(1, 2 * ds.sizes["scheme"])
+    k = 0
+    for alpha, tag in ((ds.alpha.values[0], "d"), (ds.alpha.values[-1], "e")):
+        Ws = ds.W_trained.sel(alpha=alpha).isel(seed=0)
+        lim = float(np.nanmax(np.abs(Ws.values)))
+        for scheme in ds.scheme.values:
+            ax = axes[k]
+            im = ax.imshow(Ws.sel(scheme=scheme).values, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(f"({tag}) {scheme}\nalpha = {alpha:g}")
+            ax.set_xlabel("column")
+            ax.set_ylabel("row")
+            k += 1
+        sfig.colorbar(im, ax=axes[k - 2:k], shrink=0.8, label="trained W entry")
+    sfig.suptitle("trained weight matrices (first seed; separated: W = W_K^T W_Q)", fontsize=7)
 
