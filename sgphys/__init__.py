@@ -61,12 +61,13 @@ _EXPORTS = {
     "Ternary": "priors",
     "solve_enumerate": "discrete",
     "sample_gibbs": "discrete",
+    "find_states": "states",
     "run_experiment": "experiments",
     "list_experiments": "experiments",
 }
 _SUBMODULES = {"tasks", "spin", "attention", "solvers", "kernels", "training", "observables",
                "experiments", "sweep", "io", "cli", "figures", "reference", "theory", "registry", "priors", "baselines",
-               "discrete"}
+               "discrete", "states", "thermo"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -20,7 +20,7 @@ from .kernels.reasons import (BLOWUP, CONVERGED, GRID_TRUNCATED, GRID_UNRESOLVED
                               MAX_ITER, REASONS)
 from .spin import check_model, spins_to_weights
 
-__all__ = ["Marginals", "solve_exact", "solve_amp", "solve_rbp", "solve_bp", "warmup",
+__all__ = ["Marginals", "gaussian_log_z", "solve_exact", "solve_amp", "solve_rbp", "solve_bp", "warmup",
            "REASONS", "auto_damping", "rbp_auto_damping"]
 
 
@@ -49,7 +49,17 @@ class Marginals:
     D : int or None
         Token dimension, for the matrix views.
     info : dict
-        Solver-specific extras (damping used, method, ...).
+        Solver-specific extras (damping used, method, ...); ``info["thermo_reason"]`` says
+        why the thermodynamic fields are NaN where they are.
+    beta : float or None
+        Inverse temperature of the measure.
+    log_z : float
+        ``log Z``, the log of the integral (for discrete priors the sum) of
+        ``exp(-beta E(s))`` over the prior's base measure (docs/thermodynamics.md); the
+        method's own estimate (exact, Bethe or TAP), NaN where the method has none or did
+        not converge.
+    energy : float
+        Internal energy ``<E> = -d log_z / d beta`` of the same estimate.
     """
 
     mean: np.ndarray
@@ -63,6 +73,23 @@ class Marginals:
     solver: str = "exact"
     D: int | None = None
     info: dict | None = None
+    beta: float | None = None
+    log_z: float = np.nan
+    energy: float = np.nan
+
+    @property
+    def entropy(self) -> float:
+        """Entropy ``log_z + beta * energy`` (relative to the base measure)."""
+        if self.beta is None:
+            return np.nan
+        return float(self.log_z + self.beta * self.energy)
+
+    @property
+    def free_energy(self) -> float:
+        """Free energy ``-log_z / beta``."""
+        if self.beta is None:
+            return np.nan
+        return float(-self.log_z / self.beta)
 
     def _matrix(self, x: np.ndarray) -> np.ndarray:
         if self.D is None:
@@ -128,18 +155,20 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
             raise ValueError(f"lam must be > 0 for method='dual', got {model.lam!r}")
         check_memory("model.P", model.P, 8 * (2 * model.P ** 2 + 2 * model.P * n),
                      "the dual solve (P x P kernel and P x n_spins solves)")
-        mean, diag_inv = _exact_dual(model, variances)
+        mean, diag_inv, logdet = _exact_dual(model, variances)
     else:
         check_memory("model.n_spins", n, 8 * 4 * n * n,
                      "the Cholesky solve (precision, factor, inverse factor, identity)")
-        mean, diag_inv = _exact_cholesky(model, variances)
+        mean, diag_inv, logdet = _exact_cholesky(model, variances)
     residual = model.linear_residual(mean)
+    log_z, energy = gaussian_log_z(logdet, model.h, mean, n, beta)
+    info = {"method": method, "variances": bool(variances), "logdet_A": logdet}
     if not variances:
         if not np.isfinite(residual):
             raise ValueError(f"lam={model.lam!r}: the exact means are not finite")
         return Marginals(mean=mean, var=np.full(n, np.nan), converged=True, n_iter=0,
                          residual=residual, reason="converged", solver="exact", D=model.D,
-                         info={"method": method, "variances": False})
+                         info=info, beta=beta, log_z=log_z, energy=energy)
     with np.errstate(over="ignore"):
         var = diag_inv / beta
     if not (np.all(np.isfinite(var)) and np.all(var > 0) and np.isfinite(residual)):
@@ -147,7 +176,18 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
                          f"positive (lam={model.lam!r}); use a larger beta or lam")
     return Marginals(mean=mean, var=var, converged=True, n_iter=0,
                      residual=residual, reason="converged", solver="exact", D=model.D,
-                     info={"method": method, "variances": True})
+                     info=info, beta=beta, log_z=log_z, energy=energy)
+
+
+def gaussian_log_z(logdet_A, h, mean, n, beta):
+    """``(log_z, energy)`` of the Gaussian measure ``exp(-beta E)``, ``E = s^T A s / 2 -
+    h^T s`` on Lebesgue measure, from ``log det A`` and the means ``A^{-1} h``:
+    ``log_z = (n/2) log(2 pi / beta) - (1/2) log det A + (beta/2) h^T A^{-1} h`` and
+    ``energy = n / (2 beta) - (1/2) h^T A^{-1} h`` (docs/thermodynamics.md)."""
+    hAh = float(h @ mean)
+    log_z = 0.5 * n * np.log(2.0 * np.pi / beta) - 0.5 * logdet_A + 0.5 * beta * hAh
+    energy = 0.5 * n / beta - 0.5 * hAh
+    return float(log_z), float(energy)
 
 
 def _exact_cholesky(model, variances=True):
@@ -165,8 +205,9 @@ def _exact_cholesky(model, variances=True):
     if pivots.min() <= pivots.max() * model.n_spins * np.finfo(float).eps:
         raise improper  # numerically singular: a pivot at round-off level
     mean = scipy.linalg.cho_solve((c, low), model.h, check_finite=False)
+    logdet = float(np.sum(np.log(pivots)))
     if not variances:
-        return mean, None
+        return mean, None, logdet
     # diag(A^{-1}) from the Cholesky factor: A^{-1} = L^{-T} L^{-1}, L^{-1} in place by
     # LAPACK's triangular inverse (n^3/3 flops; the strict upper part of c is ignored)
     Linv, info = scipy.linalg.lapack.dtrtri(c, lower=1, overwrite_c=1)
@@ -175,7 +216,7 @@ def _exact_cholesky(model, variances=True):
     diag_inv = np.einsum("ij,ij->j", np.tril(Linv), np.tril(Linv))
     if not (np.all(np.isfinite(mean)) and np.all(diag_inv > 0)):
         raise ValueError(f"lam={model.lam!r}: the precision is numerically singular")
-    return mean, diag_inv
+    return mean, diag_inv, logdet
 
 
 def _exact_dual(model, variances=True):
@@ -185,11 +226,14 @@ def _exact_dual(model, variances=True):
     c, low = scipy.linalg.cho_factor(K, lower=True, check_finite=False)
     alpha = scipy.linalg.cho_solve((c, low), model.y, check_finite=False)
     mean = H.T @ alpha
+    # det(Q + lam I) = lam^(n - P) det(H H^T / P + lam I_P) (Sylvester)
+    logdet = float((model.n_spins - P) * np.log(lam) + 2.0 * np.sum(np.log(np.diag(c)))
+                   - P * np.log(P))
     if not variances:
-        return mean, None
+        return mean, None, logdet
     KinvH = scipy.linalg.cho_solve((c, low), H, check_finite=False)
     diag_inv = (1.0 - np.einsum("mk,mk->k", H, KinvH)) / lam
-    return mean, diag_inv
+    return mean, diag_inv, logdet
 
 
 # -- message passing ----------------------------------------------------------------------
@@ -397,13 +441,29 @@ def rbp_auto_damping(model, beta, v0=None, tol=1e-6, max_iter=10000, parallel=No
     return damping, vu, vd, info
 
 
-def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None):
+def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None, beta=None,
+            thermo=None):
+    """The solver's :class:`Marginals`. ``thermo`` (called only for a converged result)
+    returns ``(log_z, energy)`` of the method's own free energy at the fixed point; NaN
+    with ``info["thermo_reason"]`` otherwise (a free energy of an uncertified state is
+    never reported)."""
     ok = bool(np.all(np.isfinite(m)) and np.all(np.isfinite(v)))
     if not ok:  # kernels keep the last valid state; this is a guard, never expected
         code = BLOWUP
+    log_z = energy = np.nan
+    if code != CONVERGED:
+        info["thermo_reason"] = "not converged: no free energy of an uncertified state"
+    elif thermo is None:
+        info["thermo_reason"] = "this method has no free energy"
+    else:
+        log_z, energy = thermo()
+        if not (np.isfinite(log_z) and np.isfinite(energy)):
+            info.setdefault("thermo_reason", "the free energy is not finite at this state")
+            log_z = energy = np.nan
     return Marginals(mean=m, var=v, converged=(code == CONVERGED), n_iter=int(n_iter),
                      residual=float(res), reason=REASONS[code], history=hist,
-                     kurtosis=kurt, solver=solver, D=model.D, info=info)
+                     kurtosis=kurt, solver=solver, D=model.D, info=info, beta=beta,
+                     log_z=float(log_z), energy=float(energy))
 
 
 def _certified(run, own_equation, m, tol, max_iter, criterion, info,
@@ -553,7 +613,66 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         K.row_sums(J, m, v, Jm, JJv, par)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * JJv < 0))
     return _finish(variant, model, m, v, n_iter, res, code,
-                   hist[:n_iter].copy() if history else None, info)
+                   hist[:n_iter].copy() if history else None, info, beta=beta,)
+
+
+def _uncertified(criterion, info):
+    """True (and the reason recorded) when convergence was judged by the authors' rule,
+    which certifies no fixed point: no free energy is reported then."""
+    if criterion != "strict":
+        info["thermo_reason"] = "criterion='paper' certifies no fixed point"
+        return True
+    return False
+
+
+def _amp_thermo(model, beta, m, v, variant, criterion, info):
+    """The TAP free energy at AMP's fixed point (docs/thermodynamics.md); None (NaN) for
+    the authors' variant, whose fixed point extremises no free energy."""
+    if _uncertified(criterion, info):
+        return None
+    if variant != "tap":
+        info["thermo_reason"] = ("variant='paper' omits the Onsager term: its fixed point "
+                                 "extremises no free energy")
+        return None
+    from .thermo import tap_thermo
+
+    def thermo():
+        return _pair(tap_thermo(model, beta, m, v))
+    return thermo
+
+
+def _rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info):
+    """The Bethe free energy of r-BP's Gaussian messages (Gaussian prior only)."""
+    if _uncertified(criterion, info):
+        return None
+    if _has_prior(model):
+        info["thermo_reason"] = ("r-BP with a non-Gaussian prior projects its messages on "
+                                 "Gaussians: no Bethe free energy")
+        return None
+    from .thermo import bethe_gaussian_thermo, unpack_rbp
+
+    def thermo():
+        mm, vm = unpack_rbp(model.n_spins, mu, vu, md, vd)
+        return _pair(bethe_gaussian_thermo(model.J, model.h, model.lam_k, beta, mm, vm))
+    return thermo
+
+
+def _bp_thermo(model, beta, x, logw, logmu, lam_k, criterion, info):
+    """The Bethe free energy of full BP's gridded messages."""
+    if _uncertified(criterion, info):
+        return None
+    from .thermo import bethe_grid_thermo
+
+    def thermo():
+        return _pair(bethe_grid_thermo(model, beta, x, logw, logmu, lam_k))
+    return thermo
+
+
+def _pair(out):
+    """``(log_z, energy)`` of a thermo function's result (a mapping or a pair)."""
+    if isinstance(out, dict):
+        return out["log_z"], out["energy"]
+    return out[0], out[1]
 
 
 def _prior_step_residual(J, h, qd, beta, m, v, tap, par, code, params):
@@ -687,7 +806,7 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
         K.node_sums(J, off, mu, vu, md, vd, T, S)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * S < 0))
     return _finish("rbp", model, mean, var, n_iter, res, reason,
-                   hist[:n_iter].copy() if history else None, info)
+                   hist[:n_iter].copy() if history else None, info, beta=beta,)
 
 
 def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params):
@@ -839,7 +958,7 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
                                           if np.all(np.isfinite(mean)) else np.inf)
     info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
-                   hist[:n_iter].copy() if history else None, info, kurt=kurt)
+                   hist[:n_iter].copy() if history else None, info, kurt=kurt, beta=beta,)
 
 
 #: full BP on a continuous grid: the largest probability a marginal may have in the two

@@ -447,8 +447,8 @@ class SpinModel:
         """``max|A m - h| / max(max|A m|, max|h|)``: how far means ``m`` are from the exact
         ones (``A m = h``), relative to the size of both sides, so invariant to the units
         of the features and the labels; 0 when both sides vanish, inf when not finite. The
-        certificate every solver with exact-mean fixed points passes (docs/model.rst,
-        "Certificates")."""
+        certificate every solver with exact-mean fixed points passes
+        (docs/convergence.md)."""
         from .kernels.convergence import linear_residual
 
         m = np.ascontiguousarray(m, dtype=np.float64)

@@ -29,8 +29,13 @@ def _series(sub, var, solver, beta):
         k = np.isfinite(raw).sum(axis=1)
         raw_mean = np.nansum(raw, axis=1) / np.where(k > 0, k, np.nan)
     order = np.argsort(x.P.values)
+    if "negative_cavity" in sub:  # converged fixed points with a negative cavity precision
+        neg = sub.negative_cavity.sel(solver=solver, beta=beta).transpose("P", "seed").values
+        neg = ((neg > 0) & ok).sum(axis=1)
+    else:
+        neg = np.zeros(ok.shape[0], dtype=int)
     return (x.P.values[order], mean[order], sd[order], n[order], ok.shape[1],
-            raw_mean[order])
+            raw_mean[order], neg[order])
 
 
 def _draw(ax, sub, var, solvers, betas, handles):
@@ -38,7 +43,7 @@ def _draw(ax, sub, var, solvers, betas, handles):
         for beta in betas:
             if solver == "exact" and beta != betas[-1]:
                 continue  # the ridge solution does not depend on beta
-            P, m, s, n, n_seeds, raw = _series(sub, var, solver, beta)
+            P, m, s, n, n_seeds, raw, neg = _series(sub, var, solver, beta)
             if not np.isfinite(raw).any():
                 continue
             color = COLORS.get(solver, "C5")
@@ -51,6 +56,8 @@ def _draw(ax, sub, var, solvers, betas, handles):
             ax.plot(P[some], m[some], "o", ms=3, mfc="white", color=color)
             none = (n == 0) & np.isfinite(raw)
             ax.plot(P[none], raw[none], "x", ms=4, color=color)
+            flagged = neg > 0
+            ax.plot(P[flagged], m[flagged], "s", ms=6, mfc="none", mew=0.8, color="k")
             handles.setdefault(label, line)
 
 
@@ -175,6 +182,7 @@ def plot(ds, out, reference=False, pdf=False):
                bbox_to_anchor=(0.5, -0.01))
     fig.suptitle("Fig. Q1: ICL with quantised weights. Solid: large beta (ground state), "
                  "dashed: moderate beta.\nMean of converged seeds (hollow: not all converged; "
-                 "x: none, mean of all); grey line: P = n_spins", fontsize=7)
+                 "x: none, mean of all; black square: a converged fixed point with a negative cavity "
+                 "precision); grey line: P = n_spins", fontsize=7)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     return st.save(fig, out, pdf)
