@@ -117,7 +117,7 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     """TAP (second-order Plefka) free energy at an AMP state ``(m, v)``.
 
     With ``V_i = beta^2 sum_k J_ik^2 v_k``, ``a_i = beta lam_i - V_i``, ``b_i = beta h_i +
-    beta sum_k J_ik m_k - V_i m_i`` (AMP's TAP step, SPEC 4.3) and ``Z_i(a, b)`` the
+    beta sum_k J_ik m_k - V_i m_i`` (AMP's TAP step, docs/model.rst) and ``Z_i(a, b)`` the
     normalisation of ``base(s) exp(b s - a s^2/2)`` (times ``exp(-beta lam1 |s|)`` for
     Laplace)::
 

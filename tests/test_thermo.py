@@ -220,7 +220,7 @@ def test_tap_paper_variant_and_bad_precision_give_nan():
 # -- Bethe -----------------------------------------------------------------------------------
 
 def _rbp_dense(J, h, lam, beta, iters=5000):
-    """Plain r-BP (SPEC 4.2) on dense messages, mm[k, i] = m_{k->i}."""
+    """Plain r-BP (docs/model.rst) on dense messages, mm[k, i] = m_{k->i}."""
     n = h.size
     mm = np.zeros((n, n))
     vm = np.tile((1.0 / (beta * lam))[:, None], (1, n))
@@ -317,7 +317,7 @@ def test_unpack_rbp_inverts_pack():
 
 
 def _grid_bp(J, h, lam, beta, x, logw, iters=500):
-    """Plain full BP on grids (SPEC 4.1): log message densities logmu[i, j, :]."""
+    """Plain full BP on grids (docs/model.rst): log message densities logmu[i, j, :]."""
     n, K = x.shape
     logmu = np.zeros((n, n, K))
     for _ in range(iters):
