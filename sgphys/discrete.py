@@ -33,6 +33,9 @@ _BLOCK = 4096
 MAX_TRACE_VALUES = 2 ** 21
 #: batches of kept sweeps per chain for the standard error of log_z
 _N_BATCHES = 8
+#: largest expansion parameter sqrt(beta_0 Var X) of the Laplace small-beta reference
+#: (truncation error about 0.2 of its cube: 2e-6 here)
+_LAPLACE_SD_X = 0.02
 #: float64 values of pre-drawn random numbers per block of sweeps
 _RAND_BLOCK_VALUES = 2 ** 19
 
@@ -233,10 +236,11 @@ class GibbsResult:
         With a replica-exchange ladder: ``log_z`` at beta by thermodynamic integration of
         the ladder's mean energies (:func:`sgphys.thermo.integrate_energy`) from beta = 0
         (discrete priors, exact prior moments there) or from the closed-form Gaussian
-        ``log_z`` at the lowest rung (Gaussian prior; the quadrature then in log beta);
-        ``log_z_err`` its standard error from
-        the spread over batches of kept sweeps (8 per chain). NaN without a ladder and for
-        the Laplace prior (no reference), ``info["thermo_reason"]`` says why. The
+        ``log_z`` at the lowest rung (Gaussian prior) or its small-beta expansion
+        (Laplace, :func:`sgphys.thermo.laplace_small_beta_log_z`: the lowest rung must be
+        small enough, about 1e-4 or below), the quadrature then in log beta; ``log_z_err`` its standard error from
+        the spread over batches of kept sweeps (8 per chain). NaN without a ladder or with
+        a Laplace ladder starting too high, ``info["thermo_reason"]`` says why. The
         quadrature error of a coarse ladder is not in ``log_z_err``.
     """
 
@@ -323,7 +327,8 @@ def _check_ladder(beta, betas):
 
 def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2):
     """GibbsResult's thermodynamic fields from the per-temperature batch accumulators."""
-    from .thermo import gaussian_thermo, integrate_energy, prior_energy_moments
+    from .thermo import (gaussian_thermo, integrate_energy, laplace_small_beta_log_z,
+                         prior_energy_moments)
 
     C, R, NB = bcount.shape
     cnt = bcount.astype(np.float64)
@@ -338,8 +343,19 @@ def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2)
         out["reason"] = "no replica-exchange ladder (betas=None)"
         return out
     if isinstance(prior, Laplace):
-        out["reason"] = "no reference free energy for the Laplace prior"
-        return out
+        try:
+            log_z0, sd_x = laplace_small_beta_log_z(model.Q, model.h, prior.lam1,
+                                                    float(ladder[0]))
+        except ValueError:
+            out["reason"] = ("the Laplace reference (small-beta expansion) needs Q positive "
+                             "definite")
+            return out
+        if sd_x > _LAPLACE_SD_X:
+            b0 = float(ladder[0]) * (_LAPLACE_SD_X / sd_x) ** 2
+            out["reason"] = (f"the lowest rung beta={float(ladder[0])!r} is too high for the "
+                             f"Laplace small-beta reference; start the ladder at or below "
+                             f"{b0:.3g}")
+            return out
     beta = float(ladder[target])
     # batch statistics (T, C * NB) of the rungs up to the target
     bm = bmean[:, :target + 1].transpose(1, 0, 2).reshape(target + 1, C * NB)
@@ -353,7 +369,7 @@ def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2)
         bm = np.concatenate([np.full((1, C * NB), e0), bm])
         bv = np.concatenate([np.full((1, C * NB), v0), bv])
         log_z0 = 0.0
-    else:  # Gaussian prior: the closed form at the lowest rung
+    elif isinstance(prior, Gaussian):  # the closed form at the lowest rung
         A = model.Q + prior.lam * np.eye(model.n_spins)
         L = np.linalg.cholesky(A)
         mean = scipy.linalg.cho_solve((L, True), model.h)

@@ -375,3 +375,29 @@ def test_bethe_grid_gaussian_tree_to_grid_accuracy():
     ex = _exact(A, h, beta)
     assert t["log_z"] == pytest.approx(ex["log_z"], abs=1e-8)
     assert t["energy"] == pytest.approx(ex["energy"], abs=1e-8)
+
+
+def test_laplace_small_beta_log_z_by_quadrature():
+    from sgphys.thermo import laplace_small_beta_log_z
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((2, 2))
+    Q, h, lam1 = B @ B.T + 0.5 * np.eye(2), rng.standard_normal(2), 0.7
+    sd = np.sqrt(np.diag(np.linalg.inv(Q)))
+
+    def exact(beta):  # in t = sqrt(beta) s, by quadrature over the four quadrants
+        def f(t1, t0):
+            t = np.array([t0, t1])
+            return math.exp(-0.5 * t @ Q @ t - math.sqrt(beta) * (lam1 * np.abs(t).sum()
+                                                                   - h @ t))
+        z = sum(scipy.integrate.nquad(f, [r1, r0], opts={"epsabs": 1e-14, "epsrel": 1e-12})[0]
+                for r1 in ((-14 * sd[1], 0), (0, 14 * sd[1]))
+                for r0 in ((-14 * sd[0], 0), (0, 14 * sd[0])))
+        return -math.log(beta) + math.log(z)
+    errs = []
+    for beta in (1e-2, 1e-3):
+        lz, sd_x = laplace_small_beta_log_z(Q, h, lam1, beta)
+        errs.append(abs(lz - exact(beta)))
+        assert errs[-1] < sd_x ** 3  # measured: about 0.2 sd_x^3
+    assert 20 < errs[0] / errs[1] < 45  # O(beta^(3/2)): 10^1.5 = 31.6
+    with pytest.raises(ValueError, match="Q"):
+        laplace_small_beta_log_z(-Q, h, lam1, 1e-3)
