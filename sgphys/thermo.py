@@ -19,7 +19,8 @@ import math
 import numpy as np
 import scipy.special
 
-from ._validate import check_array, check_choice, check_positive, check_positive_int
+from ._validate import (check_array, check_choice, check_nonnegative, check_positive,
+                        check_positive_int)
 from .priors import Gaussian, Laplace, _mills
 
 __all__ = ["gaussian_thermo", "tap_thermo", "bethe_gaussian_thermo", "bethe_grid_thermo",
@@ -158,7 +159,8 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     m = check_array("m", m, shape=(n,))
     v = check_array("v", v, shape=(n,))
     if np.any(v < 0):
-        raise ValueError(f"v must be >= 0, got min {float(np.min(v))!r} (shape {v.shape})")
+        raise ValueError(f"v must be >= 0 everywhere, got a negative entry (float64 array of "
+                         f"shape {v.shape})")
     prior = get_prior(prior, default=model.prior)
     if variant == "paper":
         return nan_thermo("paper variant (no Onsager term): no free energy")
@@ -316,10 +318,15 @@ def bethe_grid_thermo(J, h, lam_k, beta, x, logw, logmu, lam1=0.0):
     if x.shape[0] != n:
         raise ValueError(f"x must have shape (n, K) with n = {n}, got {x.shape}")
     logw = check_array("logw", logw, shape=(n, K))
-    logmu = np.asarray(logmu, dtype=np.float64)
-    if logmu.shape != (n, n, K):
-        raise ValueError(f"logmu must have shape (n, n, K) = {(n, n, K)}, got {logmu.shape}")
-    lam1 = float(lam1)
+    logmu = np.asarray(logmu)
+    if logmu.dtype.kind not in "iuf" or logmu.shape != (n, n, K):
+        raise ValueError(f"logmu must be a real array of shape (n, n, K) = {(n, n, K)}, got "
+                         f"dtype {logmu.dtype}, shape {logmu.shape}")
+    logmu = logmu.astype(np.float64)
+    if np.any(np.isnan(logmu)) or np.any(logmu == np.inf):
+        raise ValueError(f"logmu must not contain NaN or +inf (float64 array of shape "
+                         f"{logmu.shape})")
+    lam1 = check_nonnegative("lam1", lam1)
     # normalised log message masses
     lnu = logmu + logw[:, None, :]
     lnu = lnu - logsumexp(lnu, axis=2, keepdims=True)
@@ -392,7 +399,8 @@ def integrate_energy(betas, mean, var, log_beta=False):
     col = (-1,) + (1,) * (mean.ndim - 1)
     if log_beta:
         if not betas[0] > 0:
-            raise ValueError(f"betas must be > 0 with log_beta, got min {float(betas[0])!r}")
+            raise ValueError(f"betas must be > 0 with log_beta (float64 array of shape "
+                             f"{betas.shape})")
         b = betas.reshape(col)
         f = b * mean
         df = -b * (b * var - mean)
