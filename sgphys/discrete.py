@@ -241,7 +241,10 @@ class GibbsResult:
         small enough, about 1e-4 or below), the quadrature then in log beta; ``log_z_err`` its standard error from
         the spread over batches of kept sweeps (8 per chain). NaN without a ladder or with
         a Laplace ladder starting too high, ``info["thermo_reason"]`` says why. The
-        quadrature error of a coarse ladder is not in ``log_z_err``.
+        quadrature error of a coarse ladder is not in ``log_z_err``; ``info["log_z_trapezoid"]``
+        (the plain trapezoid rule, no end correction, whose error is typically much larger)
+        gauges it: a difference well below ``log_z_err`` means the ladder resolves the
+        integrand.
     """
 
     mean: np.ndarray
@@ -381,6 +384,9 @@ def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2)
         lb = not prior.discrete  # the Gaussian's n/(2 beta): quadrature in log beta
         log_z = log_z0 - integrate_energy(nodes, em, ev, log_beta=lb)
         per = log_z0 - integrate_energy(nodes, bm, bv, log_beta=lb)
+        # the plain trapezoid rule: its distance to log_z gauges the ladder's resolution
+        out["log_z_trapezoid"] = float(log_z0 - integrate_energy(nodes, em, ev, log_beta=lb,
+                                                                 corrected=False))
         err = float(np.std(per, ddof=1) / math.sqrt(per.size)) if per.size > 1 else nan
     ee = float(e[target])
     out.update(log_z=float(log_z), log_z_err=err, entropy=float(log_z + beta * ee),
@@ -527,6 +533,7 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     th = _ladder_thermo(model, prior, ladder, target, betas is not None, bcount, bmean, bm2)
     info["thermo_reason"] = th.pop("reason")
     info["energy_by_beta"] = th.pop("energy_by_beta")
+    info["log_z_trapezoid"] = th.pop("log_z_trapezoid", math.nan)
     return GibbsResult(**th, mean=mean, var=var, ess=ess, rhat=rhat, mcse=mcse,
                        mean_energy=e_mean, energy_ess=e_ess, n_sweeps=n_sweeps,
                        n_chains=C, burn=burn, thin=thin, beta=beta,

@@ -430,3 +430,29 @@ def test_bethe_grid_laplace_two_spins():
     z = sum(scipy.integrate.nquad(f, [r1, r0], opts={"epsabs": 1e-13, "epsrel": 1e-11})[0]
             for r1 in ((-6, 0), (0, 6)) for r0 in ((-6, 0), (0, 6)))
     assert t["log_z"] == pytest.approx(math.log(z), abs=2e-4)  # measured 8.6e-5 (3.4e-4 at 121)
+
+
+def test_thermo_validation_names_the_parameter():
+    J = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="h"):
+        gaussian_thermo(0.0, np.zeros(3), np.zeros(2), 2, 1.0)
+    with pytest.raises(ValueError, match="beta"):
+        gaussian_thermo(0.0, np.zeros(2), np.zeros(2), 2, -1.0)
+    with pytest.raises(ValueError, match="J"):
+        bethe_gaussian_thermo(np.zeros((2, 3)), np.zeros(2), np.ones(2), 1.0, J, J)
+    with pytest.raises(ValueError, match="vm"):
+        bethe_gaussian_thermo(J, np.zeros(2), np.ones(2), 1.0, J, np.zeros((3, 3)))
+    x, logw = np.zeros((2, 3)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match="logmu"):
+        bethe_grid_thermo(J, np.zeros(2), np.ones(2), 1.0, x, logw, np.zeros((2, 2, 4)))
+    with pytest.raises(ValueError, match="logmu"):
+        bethe_grid_thermo(J, np.zeros(2), np.ones(2), 1.0, x, logw,
+                          np.full((2, 2, 3), np.nan))
+    with pytest.raises(ValueError, match="lam1"):
+        bethe_grid_thermo(J, np.zeros(2), np.ones(2), 1.0, x, logw, np.zeros((2, 2, 3)),
+                          lam1=-1.0)
+    model = _model(1, 5, 0.1)
+    with pytest.raises(ValueError, match="variant"):
+        tap_thermo(model, 1.0, np.zeros(2), np.ones(2), variant="x")
+    with pytest.raises(ValueError, match="model"):
+        tap_thermo("model", 1.0, np.zeros(2), np.ones(2))
