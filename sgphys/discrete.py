@@ -12,7 +12,7 @@ chains, optional replica exchange); :func:`ess_rhat` gives the diagnostics it re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.linalg
@@ -276,7 +276,8 @@ class GibbsResult:
     def to_marginals(self, rhat_tol: float = 1.01):
         """As :class:`~sgphys.solvers.Marginals` (``solver="gibbs"``); converged when
         max R-hat < ``rhat_tol`` (then reason "converged", else "max_iter"); residual is
-        max R-hat - 1, n_iter the number of sweeps."""
+        max R-hat - 1, n_iter the number of sweeps; the thermodynamic fields (also in
+        ``info``, with ``log_z_err``) carried over."""
         from .solvers import Marginals
 
         worst = float(np.max(self.rhat))
@@ -284,9 +285,12 @@ class GibbsResult:
         info = dict(self.info, ess=self.ess, rhat=self.rhat, mcse=self.mcse,
                     log_z=self.log_z, log_z_err=self.log_z_err, energy=self.energy,
                     entropy=self.entropy, free_energy=self.free_energy)
+        names = {f.name for f in fields(Marginals)}
+        thermo = {k: getattr(self, k) for k in ("log_z", "energy", "entropy", "free_energy")
+                  if k in names}
         return Marginals(mean=self.mean, var=self.var, converged=ok, n_iter=self.n_sweeps,
                          residual=worst - 1.0, reason="converged" if ok else "max_iter",
-                         solver="gibbs", D=self.D, info=info)
+                         solver="gibbs", D=self.D, info=info, **thermo)
 
 
 def _check_properness(model, prior):
@@ -311,14 +315,15 @@ def _check_properness(model, prior):
                              "unbounded below and the Laplace-prior measure improper")
 
 
-def _check_ladder(beta, betas):
+def _check_ladder(beta, betas, allow_zero=False):
     if betas is None:
         return np.array([beta]), 0
     ladder = check_array("betas", betas)
     if ladder.ndim != 1 or ladder.size < 1:
         raise ValueError(f"betas must be a non-empty 1-D array, got shape {ladder.shape}")
-    if not (np.all(np.isfinite(ladder)) and np.all(ladder > 0)):
-        raise ValueError(f"betas must be finite and > 0, got {_short(betas)}")
+    if not (np.all(np.isfinite(ladder)) and np.all(ladder >= 0 if allow_zero else ladder > 0)):
+        raise ValueError(f"betas must be finite and {'>= 0' if allow_zero else '> 0'} (0 only "
+                         f"for a discrete prior), got {_short(betas)}")
     ladder = np.sort(ladder)
     if np.any(np.diff(ladder) == 0):
         raise ValueError(f"betas must be distinct, got {_short(betas)}")
@@ -365,12 +370,13 @@ def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2)
     bv = (bm2[:, :target + 1] / np.maximum(cnt[:, :target + 1] - 1, 1)).transpose(
         1, 0, 2).reshape(target + 1, C * NB)
     nodes, em, ev = ladder[:target + 1], e[:target + 1], var[:target + 1]
-    if prior.discrete:
+    if prior.discrete:  # from beta = 0, where the moments are exact (a rung at 0 is replaced)
         e0, v0 = prior_energy_moments(model.Q, model.h, prior)
-        nodes = np.concatenate([[0.0], nodes])
-        em, ev = np.concatenate([[e0], em]), np.concatenate([[v0], ev])
-        bm = np.concatenate([np.full((1, C * NB), e0), bm])
-        bv = np.concatenate([np.full((1, C * NB), v0), bv])
+        k = int(nodes[0] == 0.0)
+        nodes = np.concatenate([[0.0], nodes[k:]])
+        em, ev = np.concatenate([[e0], em[k:]]), np.concatenate([[v0], ev[k:]])
+        bm = np.concatenate([np.full((1, C * NB), e0), bm[k:]])
+        bv = np.concatenate([np.full((1, C * NB), v0), bv[k:]])
         log_z0 = 0.0
     elif isinstance(prior, Gaussian):  # the closed form at the lowest rung
         A = model.Q + prior.lam * np.eye(model.n_spins)
@@ -419,7 +425,8 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     prior : prior, dict, str or None
         Default ``model.prior`` if set, else ``Gaussian(model.lam)`` (SPEC 3's measure).
     betas : array_like or None
-        Replica-exchange ladder containing ``beta``: every chain runs one replica per
+        Replica-exchange ladder containing ``beta`` (entries > 0; >= 0 for a discrete
+        prior, whose replica at 0 samples the prior): every chain runs one replica per
         temperature and swaps adjacent ones (even/odd pairs on alternate sweeps) by the
         Metropolis rule; also gives ``log_z`` by thermodynamic integration (see
         :class:`GibbsResult`). None: plain Gibbs.
@@ -445,7 +452,7 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     if n_sweeps - burn < 8:
         raise ValueError(f"burn={burn} leaves {n_sweeps - burn} of n_sweeps={n_sweeps} "
                          "sweeps; at least 8 must remain")
-    ladder, target = _check_ladder(beta, betas)
+    ladder, target = _check_ladder(beta, betas, allow_zero=prior.discrete)
     _check_properness(model, prior)
 
     n, C, R = model.n_spins, n_chains, ladder.size

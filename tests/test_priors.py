@@ -675,3 +675,22 @@ def test_gibbs_log_z_laplace_against_quadrature():
     # 0.44, sd 0.8 at 6000: the batch standard error is approximate for short runs
     assert 0 < res.log_z_err < 0.06
     assert abs(res.log_z - exact) < 3 * res.log_z_err
+
+
+def test_gibbs_ladder_may_start_at_zero_for_a_discrete_prior():
+    model = _model(2, 10, 40, lam=0.1, seed=1)
+    prior, beta = Ternary(0.5, 0.3), 3.0
+    exact = solve_enumerate(model, beta, prior=prior)
+    ladder = np.concatenate([[0.0], np.geomspace(0.1, beta, 10)])
+    res = sample_gibbs(model, beta, n_sweeps=3000, n_chains=4, seed=2, prior=prior,
+                       betas=ladder)
+    assert res.betas[0] == 0.0 and res.swap_acceptance[0] > 0
+    assert abs(res.log_z - exact.info["log_z"]) < 3 * res.log_z_err
+    # the replica at beta = 0 samples the prior: its mean energy is the exact prior mean
+    # (measured over seeds 2-5: -1.2, -1.8, 0.6, 0.3 times sqrt(Var/n))
+    from sgphys.thermo import prior_energy_moments
+    e0, v0 = prior_energy_moments(model.Q, model.h, prior)
+    n = res.n_chains * (res.n_sweeps - res.burn)
+    assert abs(res.info["energy_by_beta"][0] - e0) < 6 * math.sqrt(v0 / n)
+    with pytest.raises(ValueError, match="betas"):
+        sample_gibbs(model, beta, n_sweeps=100, betas=[0.0, beta])  # Gaussian prior
