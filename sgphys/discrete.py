@@ -235,16 +235,16 @@ class GibbsResult:
     log_z, log_z_err, entropy, free_energy : float
         With a replica-exchange ladder: ``log_z`` at beta by thermodynamic integration of
         the ladder's mean energies (:func:`sgphys.thermo.integrate_energy`) from beta = 0
-        (discrete priors, exact prior moments there) or from the closed-form Gaussian
-        ``log_z`` at the lowest rung (Gaussian prior) or its small-beta expansion
-        (Laplace, :func:`sgphys.thermo.laplace_small_beta_log_z`: the lowest rung must be
-        small enough, about 1e-4 or below), the quadrature then in log beta; ``log_z_err`` its standard error from
-        the spread over batches of kept sweeps (8 per chain). NaN without a ladder or with
-        a Laplace ladder starting too high, ``info["thermo_reason"]`` says why. The
-        quadrature error of a coarse ladder is not in ``log_z_err``; ``info["log_z_trapezoid"]``
-        (the plain trapezoid rule, no end correction, whose error is typically much larger)
-        gauges it: a difference well below ``log_z_err`` means the ladder resolves the
-        integrand.
+        (discrete priors, exact prior moments there), from the closed-form ``log_z`` at the
+        lowest rung (Gaussian prior) or from its small-beta expansion there (Laplace,
+        :func:`sgphys.thermo.laplace_small_beta_log_z`: the lowest rung must be small,
+        about 1e-4 or below); for continuous priors the quadrature is in log beta.
+        ``log_z_err`` is its standard error from the spread over batches of kept sweeps (8
+        per chain). NaN without a ladder or with a Laplace ladder starting too high,
+        ``info["thermo_reason"]`` says why (None otherwise). The quadrature error of a
+        coarse ladder is not in ``log_z_err``; ``info["log_z_trapezoid"]`` (the plain
+        trapezoid rule, no end correction, whose error is typically much larger) gauges it.
+        ``info["energy_by_beta"]`` holds <E> on every rung.
     """
 
     mean: np.ndarray
