@@ -12,9 +12,10 @@ chains, optional replica exchange); :func:`ess_rhat` gives the diagnostics it re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+import scipy.linalg
 
 from ._validate import (_short, as_seed_sequence, check_array, check_memory,
                         check_nonnegative_int, check_positive, check_positive_int)
@@ -30,6 +31,11 @@ _MAX_STATES_OTHER = 2 ** 21
 _BLOCK = 4096
 #: float64 values kept for the diagnostic traces before they are thinned
 MAX_TRACE_VALUES = 2 ** 21
+#: batches of kept sweeps per chain for the standard error of log_z
+_N_BATCHES = 8
+#: largest expansion parameter sqrt(beta_0 Var X) of the Laplace small-beta reference
+#: (truncation error about 0.2 of its cube: 2e-6 here)
+_LAPLACE_SD_X = 0.02
 #: float64 values of pre-drawn random numbers per block of sweeps
 _RAND_BLOCK_VALUES = 2 ** 19
 
@@ -222,6 +228,23 @@ class GibbsResult:
     states : ndarray (n_chains, n_spins)
         Final states at beta.
     prior : the prior used;  D : int;  info : dict
+    energy : float
+        <E> at beta, ``E = E0 + sum_k penalty(s_k)`` (the Hamiltonian of
+        docs/thermodynamics.md: the ridge ``lam s^2/2`` included for the Gaussian prior,
+        ``lam1 |s|`` for Laplace), pooled over chains and kept sweeps.
+    log_z, log_z_err, entropy, free_energy : float
+        With a replica-exchange ladder: ``log_z`` at beta by thermodynamic integration of
+        the ladder's mean energies (:func:`sgphys.thermo.integrate_energy`) from beta = 0
+        (discrete priors, exact prior moments there), from the closed-form ``log_z`` at the
+        lowest rung (Gaussian prior) or from its small-beta expansion there (Laplace,
+        :func:`sgphys.thermo.laplace_small_beta_log_z`: the lowest rung must be small,
+        about 1e-4 or below); for continuous priors the quadrature is in log beta.
+        ``log_z_err`` is its standard error from the spread over batches of kept sweeps (8
+        per chain). NaN without a ladder or with a Laplace ladder starting too high,
+        ``info["thermo_reason"]`` says why (None otherwise). The quadrature error of a
+        coarse ladder is not in ``log_z_err``; ``info["log_z_trapezoid"]`` (the plain
+        trapezoid rule, no end correction, whose error is typically much larger) gauges it.
+        ``info["energy_by_beta"]`` holds <E> on every rung.
     """
 
     mean: np.ndarray
@@ -244,19 +267,30 @@ class GibbsResult:
     prior: object
     D: int | None = None
     info: dict = field(default_factory=dict)
+    energy: float = math.nan
+    log_z: float = math.nan
+    log_z_err: float = math.nan
+    entropy: float = math.nan
+    free_energy: float = math.nan
 
     def to_marginals(self, rhat_tol: float = 1.01):
         """As :class:`~sgphys.solvers.Marginals` (``solver="gibbs"``); converged when
         max R-hat < ``rhat_tol`` (then reason "converged", else "max_iter"); residual is
-        max R-hat - 1, n_iter the number of sweeps."""
+        max R-hat - 1, n_iter the number of sweeps; the thermodynamic fields (also in
+        ``info``, with ``log_z_err``) carried over."""
         from .solvers import Marginals
 
         worst = float(np.max(self.rhat))
         ok = worst < rhat_tol
-        info = dict(self.info, ess=self.ess, rhat=self.rhat, mcse=self.mcse)
+        info = dict(self.info, ess=self.ess, rhat=self.rhat, mcse=self.mcse,
+                    log_z=self.log_z, log_z_err=self.log_z_err, energy=self.energy,
+                    entropy=self.entropy, free_energy=self.free_energy)
+        names = {f.name for f in fields(Marginals)}
+        thermo = {k: getattr(self, k) for k in ("log_z", "energy", "entropy", "free_energy")
+                  if k in names}
         return Marginals(mean=self.mean, var=self.var, converged=ok, n_iter=self.n_sweeps,
                          residual=worst - 1.0, reason="converged" if ok else "max_iter",
-                         solver="gibbs", D=self.D, info=info)
+                         solver="gibbs", D=self.D, info=info, **thermo)
 
 
 def _check_properness(model, prior):
@@ -281,14 +315,15 @@ def _check_properness(model, prior):
                              "unbounded below and the Laplace-prior measure improper")
 
 
-def _check_ladder(beta, betas):
+def _check_ladder(beta, betas, allow_zero=False):
     if betas is None:
         return np.array([beta]), 0
     ladder = check_array("betas", betas)
     if ladder.ndim != 1 or ladder.size < 1:
         raise ValueError(f"betas must be a non-empty 1-D array, got shape {ladder.shape}")
-    if not (np.all(np.isfinite(ladder)) and np.all(ladder > 0)):
-        raise ValueError(f"betas must be finite and > 0, got {_short(betas)}")
+    if not (np.all(np.isfinite(ladder)) and np.all(ladder >= 0 if allow_zero else ladder > 0)):
+        raise ValueError(f"betas must be finite and {'>= 0' if allow_zero else '> 0'} (0 only "
+                         f"for a discrete prior), got {_short(betas)}")
     ladder = np.sort(ladder)
     if np.any(np.diff(ladder) == 0):
         raise ValueError(f"betas must be distinct, got {_short(betas)}")
@@ -296,6 +331,73 @@ def _check_ladder(beta, betas):
     if hit.size != 1:
         raise ValueError(f"betas must contain beta={beta!r}, got {_short(betas)}")
     return np.ascontiguousarray(ladder), int(hit[0])
+
+
+def _ladder_thermo(model, prior, ladder, target, has_ladder, bcount, bmean, bm2):
+    """GibbsResult's thermodynamic fields from the per-temperature batch accumulators."""
+    from .thermo import (gaussian_thermo, integrate_energy, laplace_small_beta_log_z,
+                         prior_energy_moments)
+
+    C, R, NB = bcount.shape
+    cnt = bcount.astype(np.float64)
+    N = cnt.sum(axis=(0, 2))  # per temperature
+    e = (cnt * bmean).sum(axis=(0, 2)) / N
+    m2 = bm2.sum(axis=(0, 2)) + (cnt * (bmean - e[None, :, None]) ** 2).sum(axis=(0, 2))
+    var = m2 / np.maximum(N - 1, 1)
+    nan = math.nan
+    out = {"energy": float(e[target]), "log_z": nan, "log_z_err": nan, "entropy": nan,
+           "free_energy": nan, "reason": None, "energy_by_beta": e}
+    if not has_ladder:
+        out["reason"] = "no replica-exchange ladder (betas=None)"
+        return out
+    if isinstance(prior, Laplace):
+        try:
+            log_z0, sd_x = laplace_small_beta_log_z(model.Q, model.h, prior.lam1,
+                                                    float(ladder[0]))
+        except ValueError:
+            out["reason"] = ("the Laplace reference (small-beta expansion) needs Q positive "
+                             "definite")
+            return out
+        if sd_x > _LAPLACE_SD_X:
+            b0 = float(ladder[0]) * (_LAPLACE_SD_X / sd_x) ** 2
+            out["reason"] = (f"the lowest rung beta={float(ladder[0])!r} is too high for the "
+                             f"Laplace small-beta reference; start the ladder at or below "
+                             f"{b0:.3g}")
+            return out
+    beta = float(ladder[target])
+    # batch statistics (T, C * NB) of the rungs up to the target
+    bm = bmean[:, :target + 1].transpose(1, 0, 2).reshape(target + 1, C * NB)
+    bv = (bm2[:, :target + 1] / np.maximum(cnt[:, :target + 1] - 1, 1)).transpose(
+        1, 0, 2).reshape(target + 1, C * NB)
+    nodes, em, ev = ladder[:target + 1], e[:target + 1], var[:target + 1]
+    if prior.discrete:  # from beta = 0, where the moments are exact (a rung at 0 is replaced)
+        e0, v0 = prior_energy_moments(model.Q, model.h, prior)
+        k = int(nodes[0] == 0.0)
+        nodes = np.concatenate([[0.0], nodes[k:]])
+        em, ev = np.concatenate([[e0], em[k:]]), np.concatenate([[v0], ev[k:]])
+        bm = np.concatenate([np.full((1, C * NB), e0), bm[k:]])
+        bv = np.concatenate([np.full((1, C * NB), v0), bv[k:]])
+        log_z0 = 0.0
+    elif isinstance(prior, Gaussian):  # the closed form at the lowest rung
+        A = model.Q + prior.lam * np.eye(model.n_spins)
+        L = np.linalg.cholesky(A)
+        mean = scipy.linalg.cho_solve((L, True), model.h)
+        log_z0 = gaussian_thermo(2.0 * float(np.sum(np.log(np.diag(L)))), model.h, mean,
+                                 model.n_spins, float(ladder[0]))["log_z"]
+    if nodes.size == 1:
+        log_z, err = log_z0, 0.0
+    else:
+        lb = not prior.discrete  # the Gaussian's n/(2 beta): quadrature in log beta
+        log_z = log_z0 - integrate_energy(nodes, em, ev, log_beta=lb)
+        per = log_z0 - integrate_energy(nodes, bm, bv, log_beta=lb)
+        # the plain trapezoid rule: its distance to log_z gauges the ladder's resolution
+        out["log_z_trapezoid"] = float(log_z0 - integrate_energy(nodes, em, ev, log_beta=lb,
+                                                                 corrected=False))
+        err = float(np.std(per, ddof=1) / math.sqrt(per.size)) if per.size > 1 else nan
+    ee = float(e[target])
+    out.update(log_z=float(log_z), log_z_err=err, entropy=float(log_z + beta * ee),
+               free_energy=float(-log_z / beta))
+    return out
 
 
 def _initial_states(prior, model, ladder, rng):
@@ -323,9 +425,11 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     prior : prior, dict, str or None
         Default ``model.prior`` if set, else ``Gaussian(model.lam)`` (SPEC 3's measure).
     betas : array_like or None
-        Replica-exchange ladder containing ``beta``: every chain runs one replica per
+        Replica-exchange ladder containing ``beta`` (entries > 0; >= 0 for a discrete
+        prior, whose replica at 0 samples the prior): every chain runs one replica per
         temperature and swaps adjacent ones (even/odd pairs on alternate sweeps) by the
-        Metropolis rule. None: plain Gibbs.
+        Metropolis rule; also gives ``log_z`` by thermodynamic integration (see
+        :class:`GibbsResult`). None: plain Gibbs.
     burn : int or None
         Sweeps discarded (default n_sweeps // 4); at least 8 must remain.
 
@@ -348,7 +452,7 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     if n_sweeps - burn < 8:
         raise ValueError(f"burn={burn} leaves {n_sweeps - burn} of n_sweeps={n_sweeps} "
                          "sweeps; at least 8 must remain")
-    ladder, target = _check_ladder(beta, betas)
+    ladder, target = _check_ladder(beta, betas, allow_zero=prior.discrete)
     _check_properness(model, prior)
 
     n, C, R = model.n_spins, n_chains, ladder.size
@@ -383,6 +487,10 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
     wm2 = np.zeros((C, n))
     emean = np.zeros(C)
     em2 = np.zeros(C)
+    n_batch = max(1, min(_N_BATCHES, n_kept // 2))
+    bcount = np.zeros((C, R, n_batch), dtype=np.int64)
+    bmean = np.zeros((C, R, n_batch))
+    bm2 = np.zeros((C, R, n_batch))
     swap_acc = np.zeros(max(R - 1, 1), dtype=np.int64)
     swap_try = np.zeros(max(R - 1, 1), dtype=np.int64)
 
@@ -404,7 +512,8 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
                 swap_u[c] = 0.0
         status, tpos = gibbs_block(Q, h, code, params, ladder, S, U, rand, swap_u, g0, burn,
                                    thin, target, wcount, wmean, wm2, emean, em2, trace,
-                                   etrace, tpos, swap_acc, swap_try)
+                                   etrace, tpos, swap_acc, swap_try, n_kept, bcount, bmean,
+                                   bm2)
         if status == BAD_DRAW:
             raise ValueError(f"beta={beta!r}: a Gibbs conditional of prior {prior!r} gave a "
                              "non-finite draw (fields out of range)")
@@ -428,7 +537,11 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
         acc = swap_acc / np.maximum(swap_try, 1)
     info = {"prior": prior.to_attrs(), "seed_entropy": str(ss.entropy),
             "energy_rhat": e_rhat, "n_recorded": n_rec, "target_index": target}
-    return GibbsResult(mean=mean, var=var, ess=ess, rhat=rhat, mcse=mcse,
+    th = _ladder_thermo(model, prior, ladder, target, betas is not None, bcount, bmean, bm2)
+    info["thermo_reason"] = th.pop("reason")
+    info["energy_by_beta"] = th.pop("energy_by_beta")
+    info["log_z_trapezoid"] = th.pop("log_z_trapezoid", math.nan)
+    return GibbsResult(**th, mean=mean, var=var, ess=ess, rhat=rhat, mcse=mcse,
                        mean_energy=e_mean, energy_ess=e_ess, n_sweeps=n_sweeps,
                        n_chains=C, burn=burn, thin=thin, beta=beta,
                        betas=None if betas is None else ladder, swap_acceptance=acc,

@@ -49,12 +49,16 @@ def _energy_total(Q, h, code, params, s, u):
 
 @njit(cache=True, error_model="numpy")
 def gibbs_block(Q, h, code, params, ladder, S, U, rand, swap_u, g0, burn, thin, target,
-                wcount, wmean, wm2, emean, em2, trace, etrace, tpos, swap_acc, swap_try):
+                wcount, wmean, wm2, emean, em2, trace, etrace, tpos, swap_acc, swap_try,
+                n_kept, bcount, bmean, bm2):
     """Run ``rand.shape[1]`` sweeps of every chain (global sweep index from ``g0``).
 
     After burn-in (sweep index >= burn) the state at ``ladder[target]`` updates the Welford
     accumulators (``wcount`` (C,), ``wmean``/``wm2`` (C, n), ``emean``/``em2`` (C,) for E0)
     and, every ``thin``-th kept sweep, is written to ``trace[c, tpos...]`` (E0 to ``etrace``).
+    Every temperature's ``E0 + sum_k penalty(s_k)`` updates the batch Welford accumulators
+    ``bcount``/``bmean``/``bm2`` (C, R, NB): kept sweep ``t`` (of ``n_kept``) goes to batch
+    ``t * NB // n_kept``.
 
     Returns ``(status, new_tpos)``; status BAD_DRAW if a draw was not finite (the caller
     raises; states are then partly updated).
@@ -117,6 +121,15 @@ def gibbs_block(Q, h, code, params, ladder, S, U, rand, swap_u, g0, burn, thin, 
                 dl = e0 - emean[c]
                 emean[c] += dl / kk
                 em2[c] += dl * (e0 - emean[c])
+                nbat = bcount.shape[2]
+                bb = (g - burn) * nbat // n_kept
+                for r in range(R):
+                    et, _ = _energy_total(Q, h, code, params, S[c, r], U[c, r])
+                    bcount[c, r, bb] += 1
+                    kb = float(bcount[c, r, bb])
+                    dl = et - bmean[c, r, bb]
+                    bmean[c, r, bb] += dl / kb
+                    bm2[c, r, bb] += dl * (et - bmean[c, r, bb])
                 if (g - burn) % thin == 0:
                     for i in range(n):
                         trace[c, tp, i] = S[c, target, i]
