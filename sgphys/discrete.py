@@ -123,7 +123,8 @@ def solve_enumerate(model, beta: float = 100.0, prior=None, max_states=None):
             "ground_energy": energy0(model, ground_state), "mean_energy": float(e_mean),
             "n_states": int(n_states), "prior": prior.to_attrs(), "beta": beta}
     return Marginals(mean=mean, var=var, converged=True, n_iter=0, residual=0.0,
-                     reason="converged", solver="enumerate", D=model.D, info=info)
+                     reason="converged", solver="enumerate", D=model.D, info=info,
+                     beta=beta, log_z=info["log_z"], energy=info["mean_energy"])
 
 
 # -- diagnostics ------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ class GibbsResult:
                   if k in names}
         return Marginals(mean=self.mean, var=self.var, converged=ok, n_iter=self.n_sweeps,
                          residual=worst - 1.0, reason="converged" if ok else "max_iter",
-                         solver="gibbs", D=self.D, info=info, **thermo)
+                         solver="gibbs", D=self.D, info=info, beta=self.beta, **thermo)
 
 
 def _check_properness(model, prior):

@@ -454,7 +454,7 @@ def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None, beta=
     if code != CONVERGED:
         info["thermo_reason"] = "not converged: no free energy of an uncertified state"
     elif thermo is None:
-        info["thermo_reason"] = "this method has no free energy"
+        info.setdefault("thermo_reason", "this method has no free energy")
     else:
         log_z, energy = thermo()
         if not (np.isfinite(log_z) and np.isfinite(energy)):
@@ -613,7 +613,8 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         K.row_sums(J, m, v, Jm, JJv, par)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * JJv < 0))
     return _finish(variant, model, m, v, n_iter, res, code,
-                   hist[:n_iter].copy() if history else None, info, beta=beta,)
+                   hist[:n_iter].copy() if history else None, info, beta=beta,
+                   thermo=_amp_thermo(model, beta, m, v, variant, criterion, info))
 
 
 def _uncertified(criterion, info):
@@ -637,7 +638,7 @@ def _amp_thermo(model, beta, m, v, variant, criterion, info):
     from .thermo import tap_thermo
 
     def thermo():
-        return _pair(tap_thermo(model, beta, m, v))
+        return _pair(tap_thermo(model, beta, m, v, variant), info)
     return thermo
 
 
@@ -653,7 +654,7 @@ def _rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info):
 
     def thermo():
         mm, vm = unpack_rbp(model.n_spins, mu, vu, md, vd)
-        return _pair(bethe_gaussian_thermo(model.J, model.h, model.lam_k, beta, mm, vm))
+        return _pair(bethe_gaussian_thermo(model.J, model.h, model.lam_k, beta, mm, vm), info)
     return thermo
 
 
@@ -663,16 +664,19 @@ def _bp_thermo(model, beta, x, logw, logmu, lam_k, criterion, info):
         return None
     from .thermo import bethe_grid_thermo
 
+    lam1 = model.prior.lam1 if model.prior.name == "laplace" else 0.0
+
     def thermo():
-        return _pair(bethe_grid_thermo(model, beta, x, logw, logmu, lam_k))
+        return _pair(bethe_grid_thermo(model.J, model.h, lam_k, beta, x, logw, logmu,
+                                       lam1=lam1), info)
     return thermo
 
 
-def _pair(out):
-    """``(log_z, energy)`` of a thermo function's result (a mapping or a pair)."""
-    if isinstance(out, dict):
-        return out["log_z"], out["energy"]
-    return out[0], out[1]
+def _pair(out, info):
+    """``(log_z, energy)`` of a :mod:`sgphys.thermo` result; its NaN reason into ``info``."""
+    if out.get("reason"):
+        info["thermo_reason"] = out["reason"]
+    return out["log_z"], out["energy"]
 
 
 def _prior_step_residual(J, h, qd, beta, m, v, tap, par, code, params):
@@ -806,7 +810,8 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
         K.node_sums(J, off, mu, vu, md, vd, T, S)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * S < 0))
     return _finish("rbp", model, mean, var, n_iter, res, reason,
-                   hist[:n_iter].copy() if history else None, info, beta=beta,)
+                   hist[:n_iter].copy() if history else None, info, beta=beta,
+                   thermo=_rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info))
 
 
 def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params):
@@ -958,7 +963,8 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
                                           if np.all(np.isfinite(mean)) else np.inf)
     info["damping"] = float(damping)
     return _finish("bp", model, mean, var, n_iter, res, code,
-                   hist[:n_iter].copy() if history else None, info, kurt=kurt, beta=beta,)
+                   hist[:n_iter].copy() if history else None, info, kurt=kurt, beta=beta,
+                   thermo=_bp_thermo(model, beta, x, logw, logmu, lam_k, criterion, info))
 
 
 #: full BP on a continuous grid: the largest probability a marginal may have in the two

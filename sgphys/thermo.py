@@ -164,10 +164,12 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     prior = get_prior(prior, default=model.prior)
     if variant == "paper":
         return nan_thermo("paper variant (no Onsager term): no free energy")
+    from .kernels.amp import row_sums
+
     J, h, lam_k = model.J, model.h, model.lam_k
-    JJv = (J * J) @ v
+    Jm, JJv = np.empty(n), np.empty(n)
+    row_sums(J, m, v, Jm, JJv, n >= 400)  # one pass over J, no BLAS, no n^2 temporaries
     V = beta * beta * JJv
-    Jm = J @ m
     a = beta * lam_k - V
     b = beta * h + beta * Jm - V * m
     lz_i, abs_s = _site_log_z(prior, beta, a, b)

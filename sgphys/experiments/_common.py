@@ -46,7 +46,8 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
     out = {"converged": np.zeros(k, dtype=np.int64), "n_iter": np.zeros(k, dtype=np.int64),
            "negative_cavity": np.full(k, -1, dtype=np.int64),
            "residual": np.full(k, np.nan), "reason": np.array([""] * k, dtype=object),
-           "contrast_ratio": np.full(k, np.nan), "contrast_ratio_w11": np.full(k, np.nan)}
+           "contrast_ratio": np.full(k, np.nan), "contrast_ratio_w11": np.full(k, np.nan),
+           "entropy_per_spin": np.full(k, np.nan)}
     if test is not None:
         out["test_error"] = np.full(k, np.nan)
     if weights:
@@ -66,6 +67,7 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
         out["residual"][i] = r.residual
         out["reason"][i] = r.reason
         out["negative_cavity"][i] = negative_cavity(r)
+        out["entropy_per_spin"][i] = r.entropy / model.n_spins
         W = r.W
         if np.any(W):
             out["contrast_ratio"][i] = contrast_ratio(W)
@@ -91,6 +93,9 @@ def solver_vars(test=False, weights=False):
     v = dict(SOLVER_VARS)
     v["contrast_ratio"] = Var(("solver",), "contrast ratio of the mean W with I_{D+1} (full matrix)")
     v["contrast_ratio_w11"] = Var(("solver",), "contrast ratio of the mean W11 with I_D")
+    v["entropy_per_spin"] = Var(("solver",), "Gibbs entropy per spin, (log Z + beta <E>) / "
+                                "n_spins (exact: of the Gaussian measure; NaN where the "
+                                "solver has no free energy or did not converge)")
     if test:
         v["test_error"] = Var(("solver",), "test error of the solver's mean weights on fresh tasks")
     if weights:
