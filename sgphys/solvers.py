@@ -456,7 +456,8 @@ def _finish(solver, model, m, v, n_iter, res, code, hist, info, kurt=None, beta=
     elif thermo is None:
         info.setdefault("thermo_reason", "this method has no free energy")
     else:
-        log_z, energy = thermo()
+        with np.errstate(all="ignore"):  # extreme beta: an overflow is reported as NaN
+            log_z, energy = thermo()
         if not (np.isfinite(log_z) and np.isfinite(energy)):
             info.setdefault("thermo_reason", "the free energy is not finite at this state")
             log_z = energy = np.nan

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_generator, check_choice, check_positive, check_positive_int
+from ._validate import (as_generator, check_choice, check_nonnegative_int, check_positive,
+                        check_positive_int)
 from .spin import check_model
 
 __all__ = ["find_states", "icl_init"]
@@ -88,9 +89,7 @@ def find_states(model, beta, solver="tap", seed=0, n_random=4, inits=None, tol=1
     model = check_model(model)
     beta = check_positive("beta", beta)
     solver = check_choice("solver", solver, _SOLVERS)
-    n_random = int(n_random)
-    if n_random < 0:
-        raise ValueError(f"n_random must be >= 0, got {n_random}")
+    n_random = check_nonnegative_int("n_random", n_random)
     distinct = check_positive("distinct", distinct)
     max_iter = check_positive_int("max_iter", max_iter)
     rng = as_generator(seed)

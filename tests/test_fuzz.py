@@ -67,7 +67,8 @@ if __name__ == "__main__":
 
     COUNT = [0]
     OUTCOMES = {}  # target -> [returned, valid input raised, bad input rejected]
-    BAD_REASONS = ("max_iter", "nonpositive_precision", "blowup")
+    BAD_REASONS = ("max_iter", "nonpositive_precision", "blowup", "grid_truncated",
+                   "grid_unresolved")
 
     class Bad:
         """A drawn value that is invalid for its parameter (decided by the fuzzer)."""
@@ -1082,6 +1083,23 @@ if __name__ == "__main__":
         model = data.draw(safe_models())
         s = np.random.default_rng(0).standard_normal(model.n_spins)
         return discrete.energy0, one_bad(data, {"model": lambda d: model, "s": lambda d: array_variant(d, s)})
+
+    def states_result(value):
+        assert isinstance(value, list), type(value)
+        for k, r in enumerate(value):
+            assert r.converged, r
+            check_result(r, f"result[{k}]")
+        f = [r.free_energy for r in value if math.isfinite(r.free_energy)]
+        assert f == sorted(f), f
+
+    @target("find_states", 60, states_result)
+    def _(data):
+        model = data.draw(prior_models())
+        return sgphys.find_states, one_bad(data, {
+            "model": lambda d: model if keep(d) else Bad(d.draw(st.sampled_from(JUNK[:14])), "junk"),
+            "beta": betas, "solver": choice_arg(("tap", "rbp")), "seed": seed_arg,
+            "n_random": int_arg(0, 2, minimum=0), "max_iter": int_arg(1, 40),
+            "distinct": real_arg(st.sampled_from([1e-6, 1e-2]), lo=0.0)})
 
     @target("list_experiments", 1)
     def _(data):
