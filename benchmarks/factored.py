@@ -8,11 +8,15 @@ Each part runs in a fresh process, so its peak resident memory (``ru_maxrss``) i
 2. D = 300 (n_spins = 90,300, P = 4 n_spins = 361,200): exact means by PCG (time, CG
    iterations, peak memory), then one CG iteration (matrix-free ``Q`` product and
    preconditioner) against the two bare (P, D+1) x (D+1, D) products it is made of;
-3. D = 300: GAMP with the Ternary(1, 0.5) prior (lam = 0).
+3. D = 300: GAMP with the Ternary(1, 0.5) prior (lam = 0);
+4. accuracy (no timing): GAMP against dense TAP-AMP (``solve_amp``) with the Binary(0.5),
+   Ternary(1, 0.5) and Laplace(0.2) priors at D = 2, 3, 5, P = 20 n_spins, N = 2D,
+   beta = 1 and 10, seeds 0-2, and both against ``solve_enumerate`` at D = 2.
 
 Statistics sampler (method="statistics"), N = 100, lam = 0.01, beta = 100, tol 1e-10.
 
-    python benchmarks/factored.py            # all parts
+    python benchmarks/factored.py            # parts 1-3
+    python benchmarks/factored.py 4          # the accuracy table
     python benchmarks/factored.py 1 2        # some parts
     python benchmarks/factored.py --small    # D = 40 / 60 stand-ins (a quick check)
 """
@@ -100,6 +104,41 @@ LARGE_AMP = COMMON + textwrap.dedent("""
 """)
 
 
+def accuracy():
+    """Part 4: mean |GAMP - TAP| of the means (and both against enumeration at D = 2)."""
+    import numpy as np
+
+    import sgphys
+    from sgphys.factored import FactoredModel, solve_amp_factored
+
+    rows = []
+    for prior in (sgphys.Binary(0.5), sgphys.Ternary(1.0, 0.5), sgphys.Laplace(0.2)):
+        for beta in (1.0, 10.0):
+            for D in (2, 3, 5):
+                diff, e_gamp, e_tap, conv = [], [], [], [0, 0]
+                for seed in range(3):
+                    tasks = sgphys.sample_tasks(D, 2 * D, 20 * D * (D + 1), seed=seed)
+                    fm = FactoredModel.from_tasks(tasks, 0.0, prior=prior)
+                    r = solve_amp_factored(fm, beta)
+                    sm = fm.to_dense()
+                    t = sgphys.solve_amp(sm, beta)
+                    conv[0] += r.converged
+                    conv[1] += t.converged
+                    if r.converged and t.converged:
+                        diff.append(np.mean(np.abs(r.mean - t.mean)))
+                    if D == 2 and prior.discrete:
+                        ex = sgphys.solve_enumerate(sm, beta)
+                        e_gamp.append(np.mean(np.abs(r.mean - ex.mean)))
+                        e_tap.append(np.mean(np.abs(t.mean - ex.mean)))
+
+                def rng(x):
+                    return f"{min(x):.1e} - {max(x):.1e}" if x else ""
+                rows.append((prior.name, beta, D, f"{conv[0]}/3", f"{conv[1]}/3", rng(diff),
+                             rng(e_gamp), rng(e_tap)))
+    print(table(["prior", "beta", "D", "GAMP converged", "TAP converged",
+                 "mean abs(GAMP - TAP)", "GAMP vs enumeration", "TAP vs enumeration"], rows))
+
+
 def run(script, D):
     proc = subprocess.run([sys.executable, "-c", script, str(D)], capture_output=True,
                           text=True)
@@ -134,6 +173,8 @@ def main(parts, small=False):
                     [(o["D"], o["n_spins"], o["P"], f"{o['build_s']:.1f}", f"{o['amp_s']:.1f}",
                       o["amp_iter"], o["amp_reason"], f"{o['amp_residual']:.1e}",
                       o["damping_final"], f"{o['peak_gib']:.2f}")]), flush=True)
+    if 4 in parts:
+        accuracy()
 
 
 if __name__ == "__main__":

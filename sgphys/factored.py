@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ._validate import (_short, as_generator, check_array, check_bool, check_damping,
+from ._validate import (as_generator, check_array, check_bool, check_damping,
                         check_memory, check_nonnegative, check_positive, check_positive_int)
 from .kernels.reasons import BLOWUP, CONVERGED, MAX_ITER, NONPOSITIVE, REASONS
 from .spin import _model_prior
