@@ -36,6 +36,17 @@ def test_factors_reproduce_the_features(D, kw):
     np.testing.assert_array_equal(y, y_ref)
 
 
+def test_factors_of_user_arrays_and_kept_task_sets():
+    tokens = sample_tasks(3, 5, 30, seed=2)
+    user = sgphys.Tasks.from_arrays(tokens.Z, tokens.y)
+    for tasks in (user, sample_tasks(3, 5, 2100, seed=2, method="statistics").keep()):
+        a, b, y = task_factors(tasks)
+        H, y_ref = tasks.feature_arrays()
+        np.testing.assert_allclose(np.einsum("pi,pj->pij", a, b).reshape(H.shape), H,
+                                   rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(y, y_ref)
+
+
 @pytest.mark.parametrize("corr", [0.0, 0.5])
 def test_factors_from_Z_directly(corr):
     """Independent construction from the input matrices: a = (1/N) sum_n y_n Z[:, n],
