@@ -34,6 +34,7 @@ _EXPORTS = {
     "sample_tasks": "tasks",
     "features": "tasks",
     "SpinModel": "spin",
+    "FactoredModel": "factored",
     "prefix_models": "spin",
     "predict_merged": "attention",
     "Marginals": "solvers",

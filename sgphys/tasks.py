@@ -251,6 +251,16 @@ class _StatisticsSampler(_Sampler):
         p = self.params
         B, D, N = self._size(b), p.D, p.N
         _check_size(D, N, p.P, f"a block of {B} feature vectors", 2 * B * (D + 1) * D + 8 * B * D)
+        v, xq, yq, w = self.statistics_block(b)
+        H = v[:, :, None] * xq[:, None, :]
+        H *= 1.0 / N
+        return _finite_features(H.reshape(B, (D + 1) * D)), yq, w
+
+    def statistics_block(self, b: int):
+        """``(v, x_q, y_q, w)`` of block ``b``: ``v[:, i] = sum_n y_n Z[i, n]`` (B, D+1),
+        queries (B, D), labels, task vectors; the features are ``v x_q^T / N``."""
+        p = self.params
+        B, D, N = self._size(b), p.D, p.N
         w = self._tasks(b)
         rng_x = self._rng(b, _STREAM_X)
         xi = rng_x.standard_normal((B, D))
@@ -273,12 +283,10 @@ class _StatisticsSampler(_Sampler):
         yq = np.einsum("bd,bd->b", w, xq) * (1.0 / math.sqrt(D))
         if sig > 0.0:
             yq += sig * self._rng(b, _STREAM_NOISE).standard_normal(B)
-        H = v[:, :, None] * xq[:, None, :]
-        H *= 1.0 / N
         if not np.all(np.isfinite(yq)):
             raise ValueError(f"sigma_x={p.sigma_x!r}, sigma_w={p.sigma_w!r}, noise={p.noise!r}: "
                              "the labels overflow (non-finite values)")
-        return _finite_features(H.reshape(B, (D + 1) * D)), yq, w
+        return v, xq, yq, w
 
 
 #: method name -> sampler class
