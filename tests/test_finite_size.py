@@ -45,7 +45,7 @@ def test_population_error_equals_monte_carlo(D, N, noise, w21):
 
 
 def test_population_error_at_the_population_optimum():
-    # SPEC 2: W11 = N/(N+D+1) I, W21 = 0 gives (D+1)/(N+D+1)
+    # docs/model.rst (section Transformer): W11 = N/(N+D+1) I, W21 = 0 gives (D+1)/(N+D+1)
     for D, N in ((3, 5), (10, 40), (20, 7)):
         W = np.zeros((D + 1, D + 1))
         W[:D, :D] = N / (N + D + 1.0) * np.eye(D)
