@@ -26,7 +26,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "sgphys"
 author = "sgphys developers"
-copyright = "2025, sgphys developers"
+copyright = "2026, sgphys developers"
 version = release = sgphys.__version__
 
 extensions = [
@@ -82,6 +82,51 @@ nb_execution_show_tb = True
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 
+# -- math: MathJax from a local copy, never a CDN -----------------------------------------------
+# The docs extra installs MathJax 3 (the package django-static-mathjax ships its unmodified es5
+# distribution, Apache-2.0); the build copies the parts the pages use into _static/mathjax/,
+# so the pages render their math offline.
+_MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output", "ui", "a11y")
+
+
+def _mathjax_source() -> str:
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("django-static-mathjax")
+    except metadata.PackageNotFoundError:
+        raise RuntimeError("the documentation needs a local MathJax: pip install -e '.[docs]' "
+                           "(the package django-static-mathjax)") from None
+    es5 = os.path.join(str(dist.locate_file("mathjax")), "static", "mathjax", "es5")
+    if not os.path.isfile(os.path.join(es5, "tex-mml-chtml.js")):
+        raise RuntimeError(f"no MathJax in {es5}: reinstall django-static-mathjax")
+    return es5
+
+
+_MATHJAX_ES5 = _mathjax_source()
+mathjax_path = "mathjax/tex-mml-chtml.js"  # relative to _static/
+
+
+def _copy_mathjax(app, exception):
+    import shutil
+
+    if exception is not None or app.builder.format != "html":
+        return
+    target = os.path.join(app.outdir, "_static", "mathjax")
+    os.makedirs(target, exist_ok=True)
+    for part in _MATHJAX_PARTS:
+        src = os.path.join(_MATHJAX_ES5, part)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(target, part), dirs_exist_ok=True)
+        elif os.path.isfile(src):
+            shutil.copy2(src, target)
+        elif part == "tex-mml-chtml.js":
+            raise RuntimeError(f"MathJax: {src} is missing")
+    notice = os.path.join(os.path.dirname(_MATHJAX_ES5), "LICENSE")
+    if os.path.isfile(notice):
+        shutil.copy2(notice, target)
+
+
 # -- HTML ----------------------------------------------------------------------------------
 html_theme = "alabaster"
 html_title = f"sgphys {release}"
@@ -122,3 +167,4 @@ def _dataclass_signature(app, what, name, obj, options, signature, return_annota
 
 def setup(app):
     app.connect("autodoc-process-signature", _dataclass_signature, priority=100)
+    app.connect("build-finished", _copy_mathjax)

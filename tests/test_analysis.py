@@ -1,5 +1,6 @@
-"""Every analysis script draws its figure headless from the committed quick data; the
-paper's own numbers are matched where they can be at reduced size."""
+"""Every analysis script draws its figure headless from quick-preset data (generated once
+per session, conftest.quick_data); the paper's own numbers are matched where they can be at
+reduced size."""
 
 import importlib
 import subprocess
@@ -21,16 +22,16 @@ def _module(name):
 
 
 @pytest.mark.parametrize("experiment", sorted(FIGURES))
-def test_script_draws_a_figure_from_quick_data(tmp_path, experiment):
-    ds = sgphys.io.load(REPO / "data" / f"{experiment}.nc")
+def test_script_draws_a_figure_from_quick_data(tmp_path, experiment, quick_data):
+    ds = sgphys.io.load(quick_data.path(experiment))
     out = _module(FIGURES[experiment]).plot(ds, tmp_path / "fig.png", reference=True)
     assert Path(out).stat().st_size > 10_000
 
 
-def test_script_runs_from_the_command_line(tmp_path):
+def test_script_runs_from_the_command_line(tmp_path, quick_data):
     out = tmp_path / "s5.png"
     r = subprocess.run([sys.executable, str(REPO / "analysis" / "figS5_hessian.py"),
-                        str(REPO / "data" / "hessian.nc"), "--out", str(out), "--reference"],
+                        str(quick_data.path("hessian")), "--out", str(out), "--reference"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 10_000

@@ -37,8 +37,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def quick():
-    return {name: sgphys.run_experiment(name) for name in sgphys.list_experiments()}
+def quick(quick_data):
+    return {name: quick_data.dataset(name) for name in sgphys.list_experiments()}
 
 
 def test_registry_is_complete():

@@ -7,7 +7,6 @@ sgphys.experiments._MODULES, "finite_size": "figT1_finite_size" in sgphys.figure
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -46,7 +45,7 @@ def test_population_error_equals_monte_carlo(D, N, noise, w21):
 
 
 def test_population_error_at_the_population_optimum():
-    # SPEC 2: W11 = N/(N+D+1) I, W21 = 0 gives (D+1)/(N+D+1)
+    # docs/model.rst (section Transformer): W11 = N/(N+D+1) I, W21 = 0 gives (D+1)/(N+D+1)
     for D, N in ((3, 5), (10, 40), (20, 7)):
         W = np.zeros((D + 1, D + 1))
         W[:D, :D] = N / (N + D + 1.0) * np.eye(D)
@@ -373,14 +372,11 @@ def test_figT1_is_registered():
     assert "finite_size" in sgphys.list_experiments()
 
 
-def test_theory_phase_diagram_is_fast_and_right(tmp_path, monkeypatch):
+def test_theory_phase_diagram_is_right(tmp_path, monkeypatch):
     from sgphys.figures import figT0_theory_phase as t0
 
     figs = _captured(monkeypatch)
-    t = time.perf_counter()
     out = t0.plot_theory(tmp_path / "t0.png")
-    elapsed = time.perf_counter() - t
-    assert elapsed < 1.0, elapsed
     assert out.stat().st_size > 10_000
     # the red dashed line marks tau = 1
     assert any(ln.get_xdata()[0] == 1.0 and ln.get_linestyle() == "--"
@@ -398,11 +394,11 @@ def test_theory_phase_diagram_is_fast_and_right(tmp_path, monkeypatch):
             t0.theory_grid(**bad)
 
 
-def test_fig4b_draws_the_theory_curve(tmp_path, monkeypatch):
+def test_fig4b_draws_the_theory_curve(tmp_path, monkeypatch, quick_data):
     from sgphys.figures import fig4b_prompt_length
 
     figs = _captured(monkeypatch)
-    ds = sgphys.io.load(_data("prompt_length"))
+    ds = sgphys.io.load(quick_data.path("prompt_length"))
     fig4b_prompt_length.plot(ds, tmp_path / "f.png")
     p = json.loads(ds.attrs["parameters"])
     (ln,) = [ln for ln in figs[0].axes[0].lines if "PNAS" in str(ln.get_label())]
@@ -412,11 +408,11 @@ def test_fig4b_draws_the_theory_curve(tmp_path, monkeypatch):
                                                          lam=p["D"] * p["lam"]), rtol=1e-12)
 
 
-def test_figS1_draws_the_double_descent_theory(tmp_path, monkeypatch):
+def test_figS1_draws_the_double_descent_theory(tmp_path, monkeypatch, quick_data):
     from sgphys.figures import figS1_separated
 
     figs = _captured(monkeypatch)
-    ds = sgphys.io.load(_data("separated"))
+    ds = sgphys.io.load(quick_data.path("separated"))
     figS1_separated.plot(ds, tmp_path / "f.png")
     p = json.loads(ds.attrs["parameters"])
     assert p["lam_train"] == 0.0  # the separated experiment trains without weight decay
@@ -431,11 +427,11 @@ def test_figS1_draws_the_double_descent_theory(tmp_path, monkeypatch):
     assert below.get_ydata()[-1] > 20 * below.get_ydata()[0]  # rises towards the peak
 
 
-def test_figS5_draws_the_closed_form_zero_modes(tmp_path, monkeypatch):
+def test_figS5_draws_the_closed_form_zero_modes(tmp_path, monkeypatch, quick_data):
     from sgphys.figures import figS5_hessian
 
     figs = _captured(monkeypatch)
-    ds = sgphys.io.load(_data("hessian"))
+    ds = sgphys.io.load(quick_data.path("hessian"))
     figS5_hessian.plot(ds, tmp_path / "f.png")
     lines = [ln for ln in figs[0].axes[1].lines if ln.get_linestyle() == "--"
              and len(ln.get_xdata())]
@@ -450,11 +446,11 @@ def test_figS5_draws_the_closed_form_zero_modes(tmp_path, monkeypatch):
                                    np.interp(ds.P.values, P, ln.get_ydata()), atol=1e-12)
 
 
-def test_fig4a_draws_the_theory_grid(tmp_path, monkeypatch):
+def test_fig4a_draws_the_theory_grid(tmp_path, monkeypatch, quick_data):
     from sgphys.figures import fig4_phase_diagram
 
     figs = _captured(monkeypatch)
-    ds = sgphys.io.load(_data("phase_diagram"))
+    ds = sgphys.io.load(quick_data.path("phase_diagram"))
     fig4_phase_diagram.plot(ds, tmp_path / "f.png")
     p = json.loads(ds.attrs["parameters"])
     D = p["D"]
@@ -466,8 +462,3 @@ def test_fig4a_draws_the_theory_grid(tmp_path, monkeypatch):
     err = exact_ax.collections[0].get_array().reshape(ds.sizes["N"], ds.sizes["P"])
     np.testing.assert_allclose(err, ds.test_error.sel(solver="exact").mean("seed"), rtol=1e-12)
 
-
-def _data(name):
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[1] / "data" / f"{name}.nc"

@@ -58,7 +58,7 @@ def test_wheel_holds_the_package_data(installed):
         assert f"sgphys/figures/{module}.py" in names
 
 
-def test_installed_wheel_draws_a_figure_from_an_unrelated_folder(installed):
+def test_installed_wheel_draws_a_figure_from_an_unrelated_folder(installed, quick_data):
     _, site, empty = installed
     env = {"PYTHONPATH": str(site)}
     r = _run(["-c", "import sgphys, sgphys.reference as r; print(sgphys.__file__); "
@@ -67,7 +67,7 @@ def test_installed_wheel_draws_a_figure_from_an_unrelated_folder(installed):
     assert r.stdout.splitlines()[0].startswith(str(site)), r.stdout  # not the checkout
     assert "(50, 50)" in r.stdout
     out = empty / "fig.png"
-    r = _run(["-m", "sgphys", "plot", "prompt_length", str(REPO / "data" / "prompt_length.nc"),
+    r = _run(["-m", "sgphys", "plot", "prompt_length", str(quick_data.path("prompt_length")),
               "--out", str(out), "--reference"], cwd=empty, env=env)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 10_000

@@ -91,6 +91,7 @@ def test_results_match_a_direct_computation():
         assert stored == pytest.approx(sgphys.contrast_ratio(W), rel=1e-12)
 
 
+@pytest.mark.pinned
 def test_serial_process_pool_and_dask_give_identical_datasets():
     """One sweep, three executors, the same bits (points seeded by their values, computed
     alike on one thread or two; dask.distributed is in the test extras)."""

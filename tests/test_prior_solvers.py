@@ -79,6 +79,7 @@ def test_rbp_prior_fixed_point_against_numpy(prior):
     np.testing.assert_allclose(r.var, ref_v, rtol=0, atol=1e-9)
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("prior", [Ternary(1.0, 0.5), Laplace(0.1)], ids=lambda p: p.name)
 def test_prior_solvers_serial_equal_parallel_bit_for_bit(prior):
     from sgphys.solvers import rbp_chunks

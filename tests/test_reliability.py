@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import warnings
 
 import numpy as np
@@ -135,10 +134,10 @@ def test_one_sweep_per_output_file_and_the_lock_dies_with_its_holder(tmp_path):
                               text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        t0 = time.perf_counter()
+        # refused at once: a run that waited for the lock would get it once the holder's
+        # 60 s sleep ends and raise nothing
         with pytest.raises(sweep.SweepLocked, match=f"pid {holder.pid}"):
             sgphys.run_experiment("hessian", out=out, **_grid(D=[2], P=[30]))
-        assert time.perf_counter() - t0 < 5  # at once, not after the sweep
         r = subprocess.run([sys.executable, "-m", "sgphys", "run", "hessian", "--out",
                             str(out), "--set", "D=[2]", "--set", "P=[30]"],
                            capture_output=True, text=True)

@@ -91,6 +91,7 @@ def test_block_moments_by_panels_equal_the_full_product(monkeypatch):
     assert y2 == pytest.approx(float(y @ y) / 2500, rel=1e-13)
 
 
+@pytest.mark.pinned
 def test_upper_triangle_row_sums_against_numpy_and_serial_equals_parallel():
     """From SYM_MIN_SPINS the AMP row sums read J's upper triangle only: against NumPy's
     products, and the same bits serially and across threads (fixed chunks)."""

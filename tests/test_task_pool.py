@@ -11,21 +11,92 @@ import sgphys
 
 
 def _fp(*arrays):
-    return hashlib.sha256(b"".join(a.tobytes() for a in arrays)).hexdigest()[:16]
+    return hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes()
+                                   for a in arrays)).hexdigest()[:16]
 
 
-def test_default_is_bit_identical_to_the_sampler_before_pools():
-    """Fingerprints of arrays drawn by sgphys before task pools existed (pinned)."""
-    t = sgphys.sample_tasks(3, 5, 1500, seed=7, noise=0.3)
-    assert _fp(t.Z, t.y, t.w) == "dc428265c66fc158"
-    test = sgphys.sample_tasks(3, 5, 1500, seed=7, noise=0.3).test_set(50)
-    assert _fp(test.Z, test.y, test.w) == "0e673be11afef288"
-    s = sgphys.sample_tasks(3, 5, 1500, seed=7, noise=0.3, method="statistics")
+def _rng(seed, role, block, stream):
+    """The documented stream layout of a task set (sgphys.tasks): one Generator per (role,
+    block, stream), role 0 training and 1 test; streams 0 task vectors, 1 tokens, 2 noise."""
+    key = (role, block, stream)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def _reference_tokens(D, N, P, seed, noise, role=0):
+    """Plain NumPy reimplementation of the token sampler without a task pool (i.i.d.
+    tokens, sigma_x = sigma_w = 1): blocks of 1024 sequences, labels summed term by term."""
+    Zs, ys, ws = [], [], []
+    for b in range(-(-P // 1024)):
+        B = min(1024, P - b * 1024)
+        w = _rng(seed, role, b, 0).standard_normal((B, D))
+        X = _rng(seed, role, b, 1).standard_normal((B, D, N + 1))
+        labels = sum(w[:, d, None] * X[:, d, :] for d in range(D)) / np.sqrt(D)
+        labels = labels + noise * _rng(seed, role, b, 2).standard_normal((B, N + 1))
+        Z = np.zeros((B, D + 1, N + 1))
+        Z[:, :D] = X
+        Z[:, D, :N] = labels[:, :N]
+        Zs.append(Z), ys.append(labels[:, N]), ws.append(w)
+    return np.concatenate(Zs), np.concatenate(ys), np.concatenate(ws)
+
+
+def _reference_statistics(D, N, P, seed, noise):
+    """Plain NumPy reimplementation of the statistics sampler (sgphys.tasks docstring):
+    sum_n y_n x_n = u (g.a) + |a| (I - u u^T) xi, sum_n y_n^2 = |a|^2, the Gram matrix of
+    (g, eps) by Bartlett's decomposition."""
+    Hs, ys, ws = [], [], []
+    for b in range(-(-P // 1024)):
+        B = min(1024, P - b * 1024)
+        w = _rng(seed, 0, b, 0).standard_normal((B, D))
+        rng = _rng(seed, 0, b, 1)
+        xi = rng.standard_normal((B, D))
+        xq = rng.standard_normal((B, D))
+        c1 = np.sqrt(rng.chisquare(N, size=B))
+        c2 = np.sqrt(rng.chisquare(N - 1, size=B))
+        n21 = rng.standard_normal(B)
+        norm = np.sqrt((w ** 2).sum(axis=1))
+        u = w / norm[:, None]
+        alpha = norm / np.sqrt(D)
+        ga = alpha * c1 ** 2 + noise * c1 * n21
+        aa = (alpha * c1 + noise * n21) ** 2 + (noise * c2) ** 2
+        perp = xi - u * (u * xi).sum(axis=1)[:, None]
+        v = np.concatenate([u * ga[:, None] + np.sqrt(aa)[:, None] * perp, aa[:, None]], axis=1)
+        yq = (w * xq).sum(axis=1) / np.sqrt(D) + noise * _rng(seed, 0, b, 2).standard_normal(B)
+        Hs.append((v[:, :, None] * xq[:, None, :] / N).reshape(B, -1))
+        ys.append(yq), ws.append(w)
+    return np.concatenate(Hs), np.concatenate(ys), np.concatenate(ws)
+
+
+@pytest.mark.pinned
+def test_default_is_the_sampler_before_pools():
+    """Without a pool both samplers follow the stream layout they had before task pools:
+    the raw Gaussian draws (no arithmetic on them) are pinned bit for bit by fingerprints
+    taken from the code before pools; everything computed from them is compared with a
+    plain NumPy reimplementation to rounding (the label sums go through BLAS)."""
+    D, N, P, seed, noise = 3, 5, 1500, 7, 0.3
+    t = sgphys.sample_tasks(D, N, P, seed=seed, noise=noise)
+    Z, y, w = _reference_tokens(D, N, P, seed, noise)
+    np.testing.assert_array_equal(t.w, w)
+    np.testing.assert_array_equal(t.Z[:, :D], Z[:, :D])
+    np.testing.assert_allclose(t.Z, Z, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.y, y, rtol=1e-12, atol=1e-14)
+    assert _fp(t.w, t.Z[:, :D]) == "ae8cac6105c8e0e8"  # task vectors and tokens
+    test = sgphys.sample_tasks(D, N, P, seed=seed, noise=noise).test_set(50)
+    Z, y, w = _reference_tokens(D, N, 50, seed, noise, role=1)
+    np.testing.assert_array_equal(test.Z[:, :D], Z[:, :D])
+    np.testing.assert_allclose(test.Z, Z, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(test.y, y, rtol=1e-12, atol=1e-14)
+    assert _fp(test.w, test.Z[:, :D]) == "1270a02a223216f6"
+    s = sgphys.sample_tasks(D, N, P, seed=seed, noise=noise, method="statistics")
     H, y = s.feature_arrays()
-    assert _fp(H, y, s.w) == "46af951f033a6822"
+    H_ref, y_ref, w = _reference_statistics(D, N, P, seed, noise)
+    np.testing.assert_array_equal(s.w, w)
+    np.testing.assert_allclose(H, H_ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-14)
+    assert _fp(s.w) == "a83904f6f09d383b"
     assert t.pool is None and t.task_index is None and "n_tasks" not in repr(t)
 
 
+@pytest.mark.pinned
 @pytest.mark.parametrize("method", ["tokens", "statistics"])
 def test_pool_tasks_are_drawn_once_and_shared(method):
     t = sgphys.sample_tasks(4, 6, 2500, seed=3, noise=0.2, n_tasks=5, method=method)

@@ -8,45 +8,28 @@ Zavatone-Veth, Maiti & Pehlevan (PNAS 2025; :mod:`sgphys.theory`, whose
 :func:`~sgphys.theory.theory_params` derives ``lambda = D lam``). Two extrapolations are
 stored, both least squares over the seed means with the standard error of the seed scatter:
 the line in ``1/D`` (:func:`extrapolate`, ``extrapolated_error``) and, labelled
-``_quadratic``, the quadratic ``a + b/D + c/D^2`` (:func:`extrapolate_poly`; the parabola
-through the means for three sizes).
-
-Why the quadratic: the error curves in ``1/D``, the more the closer ``tau`` is to the
-interpolation peak ``tau = 1`` and most without ridge. Measured with 2048, 512, 128 seeds at
-D = 10, 20, 40 (lambda = 1e-6, alpha = 2), the line through the three means lands 2.2%
-(tau = 0.5), 6% (0.75), 13% (1.5) and 4.2% (2) below the theory; the quadratic is
-+0.3 +- 1.1% and +1.0 +- 1.0% off at tau = 0.5 and 2 (``c`` about 9 and 19 times the
-theory), -0.7 +- 2.8% and +4.5 +- 2.5% at 0.75 and 1.5 (``c`` 16 and 61 times; 1024, 384,
-48 seeds). At (5, 3), (1, 4) and with lambda = 1 both are within 1.6% of the theory. At
-D = 80 the quadratic predicted 1.040 for the ridgeless (2, 0.5), measured 1.037 +- 0.003
-(24 seeds; the line predicted 1.025), and 0.700 for the ridgeless (2, 2), measured
-0.699 +- 0.002 (16 seeds; 0.689 +- 0.003 from 7 others; the line predicted 0.679).
+``_quadratic``, the quadratic ``a + b/D + c/D^2`` (:func:`extrapolate_poly`), since the
+error curves in ``1/D`` near the interpolation peak ``tau = 1`` (measurements:
+docs/results.md, section "Finite-size scaling").
 
 - Swept: ``point`` (index into the parameter ``alpha_tau``, a list of ``[alpha, tau]``
   pairs), ``D``, ``seed``. Extra dims: ``lam_theory`` (the theory's ridge lambda, the same
   at every D; sgphys's ``lam = lam_theory / D``) and ``solver``. Every ``lam_theory`` of a
-  point is solved on the same training set (one coupling matrix Q per point), so the
-  ridge comparison is paired and Q, the dominant cost, is built once.
-- Training sets come from the statistics sampler (:func:`sgphys.sample_tasks` with
-  ``method="statistics"``, same distribution as drawing every token); Q and h are
-  accumulated block by block (:func:`sgphys.spin.block_moments`, the upper triangle of
-  ``H^T H`` only), so the ``P x D(D+1)`` feature matrix is never held (it would be 1.3 GB
-  at D = 80, tau = 4). The exact solver computes the means only (no marginal variances:
-  nothing here stores them).
+  point is solved on the same training set (one coupling matrix Q per point, built once).
+- Training sets come from the statistics sampler (``method="statistics"``); Q and h are
+  accumulated block by block (:func:`sgphys.spin.block_moments`), so the feature matrix is
+  never held. The exact solver computes the means only.
 - The test error is the expectation over fresh tasks and prompts in closed form,
-  :func:`population_test_error` (no test-set noise; checked against Monte Carlo in
-  tests/test_finite_size.py).
-- ``iterative_max_D``: solvers other than ``exact`` run only up to this D (TAP costs about
-  20 s a solve at D = 80); above it their fields are stored with reason
-  ``"skipped: D > iterative_max_D"``. Where TAP converges its means are the exact ones.
+  :func:`population_test_error`.
+- ``iterative_max_D``: solvers other than ``exact`` run only up to this D; above it their
+  fields are stored with reason ``"skipped: D > iterative_max_D"``.
 
 Stored over (point, D, seed, lam_theory, solver): the solver fields of
 :func:`~sgphys.experiments._common.run_solvers` and ``test_error``. Added by
 :func:`finalize`: coordinates ``alpha``, ``tau`` (point), ``N``, ``P`` (point, D), ``lam``
 (D, lam_theory); ``theory_error`` (point, lam_theory) at the nominal variables;
-``theory_error_D`` (point, D, lam_theory) at the mapped variables of each D
-(:func:`~sgphys.theory.theory_params`); ``exact_error_mean``, ``exact_error_sem``,
-``exact_error_n`` (point, D, lam_theory), the seed statistics of the exact error; the
+``theory_error_D`` (point, D, lam_theory) at the mapped variables of each D;
+``exact_error_mean``, ``exact_error_sem``, ``exact_error_n`` (point, D, lam_theory); the
 extrapolation ``extrapolated_error``, ``extrapolated_error_se``, ``extrapolation_slope``,
 ``extrapolation_weighted``, ``relative_deviation`` (point, lam_theory); and the quadratic one
 ``extrapolated_error_quadratic``, ``extrapolated_error_quadratic_se``,
@@ -54,19 +37,8 @@ extrapolation ``extrapolated_error``, ``extrapolated_error_se``, ``extrapolation
 ``extrapolation_quadratic_weighted``, ``relative_deviation_quadratic`` (point, lam_theory;
 NaN for fewer than three D).
 
-Presets. Quick: D = 5, 10, 20, 32 seeds, TAP up to D = 10, about 3 s on one core. D = 5
-is far from the limit (the ridgeless (2, 2) error is 2.6 times the theory there, and the
-ridgeless errors have heavy tails, excess kurtosis about 80 at (2, 0.5)): with 4096, 2048,
-512 seeds the line through D = 5, 10, 20 lands 5-19% below the ridgeless theory, the
-quadratic within 2.6% except the ridgeless (2, 2) (+8%); with lambda = 1 within 1% (line)
-and 0.5% (quadratic) except the line at (2, 0.5) (+7%). Paper: D = 10, 20, 40, 80, 4 seeds,
-TAP up to D = 40 (peak memory about 2.2 GB a worker, at D = 80); D = 80 dominates. Before
-Q was built as an upper triangle and the variances were dropped the paper preset took about
-10 min serial (about 110-130 s a seed at D = 80); not re-measured since. With D = 10..80
-(64, 8, 4 seeds) both extrapolations meet the theory within 3% at all eight
-(point, lambda) (benchmarks/finite_size.py: worst 2.0% for the line, 1.5% quadratic);
-tests/test_finite_size.py checks the quadratic (and the line through D = 20, 40) with
-D = 10, 20, 40 and 16-768 seeds per (point, D).
+Presets: quick D = 5, 10, 20 with 32 seeds (for the figure; D = 5 is far from the limit);
+paper D = 10, 20, 40, 80 with 4 seeds, TAP up to D = 40.
 """
 
 from __future__ import annotations
