@@ -448,9 +448,11 @@ def solve_exact_factored(model, beta: float = 100.0, tol: float = 1e-10,
         info["n_probes"] = n_probes
         info["probe_iterations"] = probe_iters
         info["probes_converged"] = probe_ok
+    info["thermo_reason"] = ("log det A is not computed matrix-free: no free energy "
+                             "(use to_dense() and solve_exact at small D)")
     return Marginals(mean=x.ravel(), var=var, converged=(code == CONVERGED), n_iter=int(it),
                      residual=float(res), reason=REASONS[code], solver="exact_cg", D=D,
-                     info=info)
+                     info=info, beta=beta)
 
 
 def _diag_inverse(model, n_probes, rng, tol, max_iter):
@@ -664,7 +666,8 @@ def solve_amp_factored(model, beta: float = 100.0, damping="auto", tol: float = 
                 best, window_start, window_res = res, it, res
     if auto:
         info.update(damping_final=d, damping_changes=changes)
+    info["thermo_reason"] = "the matrix-free GAMP reports no free energy"
     return Marginals(mean=x, var=tx, converged=(reason == CONVERGED), n_iter=int(it),
                      residual=float(res), reason=REASONS[reason],
                      history=np.array(hist) if history else None, solver="gamp", D=D,
-                     info=info)
+                     info=info, beta=beta)

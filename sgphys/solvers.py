@@ -116,8 +116,14 @@ class Marginals:
         return self._matrix(self.var)
 
 
+def _factored(model):
+    from .factored import FactoredModel
+
+    return isinstance(model, FactoredModel)
+
+
 def solve_exact(model, beta: float = 100.0, method: str = "auto",
-                variances: bool = True) -> Marginals:
+                variances: bool | None = None, **factored_kw) -> Marginals:
     """Exact marginals of the Gaussian Gibbs measure (SPEC 3, 4.4).
 
     ``mean = A^{-1} h`` (the ridge-regression weights) and ``var_k = [A^{-1}]_kk / beta``.
@@ -131,20 +137,36 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
         ``"cholesky"`` factorises A (n_spins^3). ``"dual"`` works with the P x P matrix
         ``H H^T + P lam I`` (Woodbury), cheaper when P < n_spins; needs H and lam > 0.
         ``"auto"`` picks the dual when P < n_spins and H is available.
-    variances : bool
+    variances : bool, optional
         False computes the means alone (one Cholesky factorisation and solve, no inverse):
         ``var`` is then NaN and ``info["variances"]`` False. Sweeps that store only what the
-        means give (contrast ratio, test error) ask for this.
+        means give (contrast ratio, test error) ask for this. Default: True for a
+        :class:`SpinModel`, False for a :class:`~sgphys.factored.FactoredModel`.
+    **factored_kw
+        For a :class:`~sgphys.factored.FactoredModel` (matrix-free: preconditioned
+        conjugate gradients, :func:`sgphys.factored.solve_exact_factored`): ``tol``,
+        ``max_iter``, ``n_probes``, ``seed``; ``method`` must be ``"auto"``.
 
     Raises
     ------
     ValueError
         If the measure is improper (lam = 0 with a singular Q, e.g. P < n_spins).
     """
+    if _factored(model):
+        from .factored import solve_exact_factored
+
+        if method != "auto":
+            raise ValueError(f"method must be 'auto' for a FactoredModel (matrix-free "
+                             f"conjugate gradients), got {method!r}")
+        return solve_exact_factored(model, beta, variances=bool(variances) if variances
+                                    is not None else False, **factored_kw)
+    if factored_kw:
+        raise ValueError(f"{sorted(factored_kw)}: unexpected argument(s) for a SpinModel "
+                         "(tol, max_iter, n_probes and seed are for a FactoredModel)")
     model = check_model(model, gaussian=True)
     beta = check_positive("beta", beta)
     method = check_choice("method", method, ("auto", "cholesky", "dual"))
-    variances = check_bool("variances", variances)
+    variances = check_bool("variances", True if variances is None else variances)
     n = model.n_spins
     if method == "auto":
         method = "dual" if (model.H is not None and model.P < n and model.lam > 0) else "cholesky"
@@ -519,7 +541,10 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     Parameters
     ----------
-    model : SpinModel
+    model : SpinModel or FactoredModel
+        A :class:`~sgphys.factored.FactoredModel` is solved matrix-free by GAMP on the
+        factor graph of the P samples (:func:`sgphys.factored.solve_amp_factored`; O(P D^2)
+        per iteration), whose fixed point is TAP's; ``parallel`` is then unused.
     beta : float > 0
     variant : {"tap", "paper"}
         ``"tap"`` keeps the Onsager reaction term ``-V_i m_i`` (its fixed point has the exact
@@ -569,6 +594,15 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     from .kernels import amp as K
 
     variant = check_choice("variant", variant, ("tap", "paper"))
+    if _factored(model):
+        from .factored import solve_amp_factored
+
+        if variant != "tap" or criterion != "strict":
+            raise ValueError(f"variant={variant!r}, criterion={criterion!r}: a FactoredModel "
+                             "is solved by GAMP, whose fixed point is TAP's (variant='tap', "
+                             "criterion='strict')")
+        return solve_amp_factored(model, beta, damping=damping, tol=tol, max_iter=max_iter,
+                                  init=init, history=history)
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     J = model.J

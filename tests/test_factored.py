@@ -290,3 +290,24 @@ def test_gamp_reports_max_iter_and_history():
 def test_public_export():
     assert sgphys.FactoredModel is FactoredModel
     assert "FactoredModel" in sgphys.__all__
+
+
+def test_solvers_dispatch_a_factored_model():
+    """solve_exact and solve_amp take a FactoredModel through their own signatures."""
+    tasks = sgphys.sample_tasks(3, 12, 120, seed=21)
+    fm = sgphys.FactoredModel.from_tasks(tasks, 0.2)
+    dense = sgphys.solve_exact(fm.to_dense(), 50.0)
+    r = sgphys.solve_exact(fm, 50.0)
+    assert r.converged and r.solver == "exact_cg" and r.beta == 50.0
+    assert np.all(np.isnan(r.var))  # variances only when asked: probing costs CG solves
+    assert np.max(np.abs(r.mean - dense.mean)) <= 1e-8 * np.max(np.abs(dense.mean))
+    assert np.isnan(r.log_z) and "thermo_reason" in r.info
+    g = sgphys.solve_amp(fm, 50.0)
+    assert g.converged and g.solver == "gamp"
+    assert np.max(np.abs(g.mean - dense.mean)) <= 1e-8 * np.max(np.abs(dense.mean))
+    with pytest.raises(ValueError, match="variant"):
+        sgphys.solve_amp(fm, 50.0, variant="paper")
+    with pytest.raises(ValueError, match="method"):
+        sgphys.solve_exact(fm, 50.0, method="cholesky")
+    with pytest.raises(ValueError, match="unexpected"):
+        sgphys.solve_exact(fm.to_dense(), 50.0, n_probes=3)

@@ -1101,6 +1101,19 @@ if __name__ == "__main__":
             "n_random": int_arg(0, 2, minimum=0), "max_iter": int_arg(1, 40),
             "distinct": real_arg(st.sampled_from([1e-6, 1e-2]), lo=0.0)})
 
+    @target("FactoredModel", 90)
+    def _(data):
+        from sgphys.factored import task_factors
+
+        D = data.draw(st.integers(1, 3), label="D")
+        tasks = sgphys.sample_tasks(D, 6, data.draw(st.integers(1, 40), label="P"), seed=0)
+        a, b, y = task_factors(tasks)
+        return sgphys.FactoredModel.from_factors, one_bad(data, {
+            "a": lambda d: array_variant(d, a, shapes=False),
+            "b": lambda d: array_variant(d, b, shapes=False),
+            "y": lambda d: array_variant(d, y, shapes=False),
+            "lam": real_arg(st.sampled_from([0.0, 0.1, 1.0]), lo=0.0, strict=False)})
+
     @target("list_experiments", 1)
     def _(data):
         return sgphys.list_experiments, {}
