@@ -272,7 +272,7 @@ def _check(params):
 
 #: per-solver fields of a point: (value for a skipped solver, dtype)
 _FILL = {"converged": (0, np.int64), "n_iter": (0, np.int64), "residual": (np.nan, float),
-         "negative_cavity": (-1, np.int64),
+         "negative_cavity": (-1, np.int64), "entropy_per_spin": (np.nan, float),
          "reason": (SKIPPED, object), "contrast_ratio": (np.nan, float),
          "contrast_ratio_w11": (np.nan, float), "test_error": (np.nan, float)}
 
@@ -298,7 +298,7 @@ def point(params, values, streams):
         for j, name in enumerate(active):
             col = solvers.index(name)
             for key in ("converged", "n_iter", "residual", "reason", "negative_cavity",
-                        "contrast_ratio", "contrast_ratio_w11"):
+                        "entropy_per_spin", "contrast_ratio", "contrast_ratio_w11"):
                 out[key][a, col] = r[key][j]
             W = r["mean"][j]
             if np.all(np.isfinite(W)):
