@@ -406,3 +406,26 @@ def test_observables_check_their_container_arguments():
                                            np.ones(2), np.ones(2), 1)
     with pytest.raises(ValueError, match="values"):  # the x^4 power sums overflowed to NaN
         sgphys.block_statistics(huge)
+
+
+def test_rbp_runs_with_the_jit_disabled():
+    """With NUMBA_DISABLE_JIT=1 the kernels run as Python; r-BP's bit-cast intrinsics then
+    fall back to NumPy views and the fixed point still equals the exact marginals (a
+    Gaussian model: r-BP's means are exact at its fixed point)."""
+    code = textwrap.dedent("""
+        import numpy as np, sgphys
+        from sgphys.kernels import rbp
+        x = -2.5e-300
+        assert rbp._float(rbp._bits(x)) == x
+        assert rbp._bits(1.0) == 0x3FF0000000000000
+        m = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 5, 100, seed=0), 0.5)
+        r, e = sgphys.solve_rbp(m, 1.0), sgphys.solve_exact(m, 1.0)
+        assert r.converged, r.reason
+        print(float(np.abs(r.W - e.W).max()))
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=root)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, cwd=root, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert float(proc.stdout.split()[-1]) < 1e-8
