@@ -397,7 +397,7 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     with OutputLock(out):
         io.remove_leftovers(out)  # temporary files of a killed save (ours: we hold the lock)
         if resume and reuse and os.path.exists(out):
-            old = _reusable(out, params)
+            old = _reusable(out, params, name)
             if old is not None:
                 return old
         return _run(exp, name, preset, params, experiment_seed, out, resume, workers,
@@ -422,26 +422,28 @@ def _check_out(out):
     return path
 
 
-def _reusable(out, params):
-    """The finished file ``out`` if it holds this run (same parameters and code) and its
-    checksum matches, else None; a file that cannot be read or fails its checksum is
-    reported, moved aside to ``<out>.corrupt`` and None returned."""
+def _reusable(out, params, experiment):
+    """The finished file ``out`` if its key (experiment, parameters, code) is this run's
+    and its checksum matches, else None. Another run's file (another key) is left to be
+    overwritten; a file that cannot be read, or that claims this key but fails its
+    checksum (or has none), is reported, moved aside to ``<out>.corrupt`` and None
+    returned."""
     try:
         old = io.load(out)
-        problem = io.verify(old)
     except ValueError as exc:
         old, problem = None, f"unreadable ({exc})"
-    if problem == "no checksum":  # written by older code: not reused, overwritten
-        return None
-    if problem is not None:
-        aside = out + ".corrupt"
-        os.replace(out, aside)
-        warnings.warn(f"{out}: {problem}; moved to {aside} and recomputed", RuntimeWarning,
-                      stacklevel=3)
-        return None
-    if (old.attrs.get("parameters") == _params_json(params)
-            and old.attrs.get("code_version") == code_version()):
-        return old
+    else:
+        if (old.attrs.get("experiment") != experiment
+                or old.attrs.get("parameters") != _params_json(params)
+                or old.attrs.get("code_version") != code_version()):
+            return None
+        problem = io.verify(old)
+        if problem is None:
+            return old
+    aside = out + ".corrupt"
+    os.replace(out, aside)
+    warnings.warn(f"{out}: {problem}; moved to {aside} and recomputed", RuntimeWarning,
+                  stacklevel=3)
     return None
 
 
