@@ -324,7 +324,8 @@ def build_parser():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"sgphys {__version__}",
                    help="print the version and exit")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of these (sgphys COMMAND --help for its options)")
 
     r = _parser(sub, "run", "run an experiment and write netCDF", [
         "sgphys run hessian",

@@ -211,20 +211,24 @@ class PointStore:
         try:
             with np.load(path, allow_pickle=False) as z:
                 stored = {k: z[k] for k in z.files}
-            if _KEY not in stored or _CHECKSUM not in stored:
-                raise ValueError("no key or checksum")
-            if str(stored[_KEY]) != key:
-                raise ValueError(f"it holds the result of another point (key {stored[_KEY]})")
-            if str(stored[_CHECKSUM]) != result_checksum(stored):
-                raise ValueError("checksum mismatch")
         except Exception as exc:  # truncated, corrupt or foreign file: recompute the point
-            aside = path + ".corrupt"
-            os.replace(path, aside)
-            warnings.warn(f"point file {path} is unusable ({type(exc).__name__}: {exc}); "
-                          f"moved to {aside} and recomputed", RuntimeWarning, stacklevel=2)
-            return None
+            return self._aside(path, f"is unreadable ({type(exc).__name__}: {exc})")
+        if _KEY not in stored or _CHECKSUM not in stored:
+            return self._aside(path, "is unusable (no key or checksum)")
+        if str(stored[_KEY]) != key:
+            return self._aside(path, f"is unusable (it holds the result of another point, "
+                                     f"key {stored[_KEY]})")
+        if str(stored[_CHECKSUM]) != result_checksum(stored):
+            return self._aside(path, "is unusable (checksum mismatch)")
         del stored[_KEY], stored[_CHECKSUM]
         return stored
+
+    @staticmethod
+    def _aside(path, problem):
+        aside = path + ".corrupt"
+        os.replace(path, aside)
+        warnings.warn(f"point file {path} {problem}; moved to {aside} and recomputed",
+                      RuntimeWarning, stacklevel=3)
 
     def remove(self):
         if os.path.islink(self.directory):
@@ -620,12 +624,19 @@ def _run_dask(todo, args, finish, scheduler, workers):
     except ImportError as exc:
         raise ValueError("scheduler needs dask.distributed: pip install 'sgphys[cluster]'") from exc
     cluster = None
+    # never the default client: a client the sweep made (or failed to make: a bad address)
+    # must not become the scheduler of later dask work in the process (xarray's netCDF
+    # writes took a failed client's locks)
     if scheduler == "local":
         require_main_guard()
         cluster = local_cluster(workers)
-        client = Client(cluster)
+        try:
+            client = Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
     else:
-        client = Client(scheduler)
+        client = Client(scheduler, set_as_default=False)
     try:
         # one BLAS thread per worker process, every BLAS loaded (the environment given to a
         # LocalCluster reaches numba; threadpoolctl is what reaches an already running worker)
@@ -635,7 +646,7 @@ def _run_dask(todo, args, finish, scheduler, workers):
         futures = [client.submit(compute_chunk, [args[i] for i in idx], pure=False)
                    for idx in chunks]
         index = {f.key: idx for f, idx in zip(futures, chunks)}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             for i, result in zip(index[fut.key], fut.result()):
                 finish(todo[i], result)
     finally:

@@ -466,7 +466,7 @@ def test_a_point_file_with_other_values_fails_its_checksum(tmp_path):
     offset = path.read_bytes().find(np.arange(100.0).tobytes())
     assert offset > 0  # npz is an uncompressed zip
     _xor(path, offset + 80, 8)
-    with pytest.warns(RuntimeWarning, match="unusable"):
+    with pytest.warns(RuntimeWarning, match="unreadable"):
         assert store.get(key) is None
 
 
