@@ -836,7 +836,7 @@ if __name__ == "__main__":
     def _(data):
         eig = np.random.default_rng(0).standard_normal((data.draw(st.integers(1, 3)),
                                                         data.draw(st.integers(1, 8))))
-        eig *= data.draw(st.sampled_from([1.0, 1e308, 0.0]))
+        eig *= data.draw(st.sampled_from([1.0, 1e307, 0.0]))  # |z| < 17: finite
 
         def range_draw(d):
             which = pick(d, ["none", "ok"], ["bad", "bad"])
@@ -1349,6 +1349,54 @@ if __name__ == "__main__":
                 if leftover.endswith(".corrupt"):
                     os.unlink(os.path.join(SANDBOX, "store", leftover))
             return got
+        return fn, {}
+
+    import contextlib
+    import io as _stdio
+
+    from sgphys import cli
+
+    def cli_checked(value):
+        """Exit status 0, 1 or 2; an error (2) is one line on stderr, never a traceback
+        (argparse's own usage errors print its usage line too)."""
+        code, err, parse_error = value
+        assert code in (0, 1, 2), (code, err)
+        assert "Traceback" not in err, err
+        if code == 2 and not parse_error:
+            assert len(err.strip().splitlines()) == 1, err
+        untouched_specials()
+
+    SET_VALUES = ["D=[2]", "P=[3]", "seeds=1", "N=5", "D=[20000]", "D=[1e9]", "P=[3,3]",
+                  "seeds=0", "lam=-1", "bins=1e12", "bins=100000000000", "D=", "=3", "D=[2",
+                  "gamma=1", "N=\"x\"", "lam=NaN", "seeds=1.0", "N=[5]"]
+
+    @target("cli.main", 40, cli_checked)
+    def _(data):
+        cmd = data.draw(st.sampled_from(["run", "info", "list"]))
+        if cmd == "list":
+            argv = ["list"] + data.draw(st.lists(st.sampled_from(
+                ["hessian", "fig9", "phase_diagram", "--x", ""]), max_size=2))
+        elif cmd == "info":
+            name = data.draw(st.sampled_from(PATH_NAMES + ["small.nc"]))
+            argv = ["info", name if name.startswith("/") or not name
+                    else os.path.join(SANDBOX, name)]
+        else:
+            sets = ["D=[2]", "P=[3]", "seeds=1", "N=5"] + data.draw(
+                st.lists(st.sampled_from(SET_VALUES), max_size=2))
+            name = data.draw(st.sampled_from(PATH_NAMES))
+            argv = ["run", "hessian", "--no-progress", "--out",
+                    name if name.startswith("/") or not name else os.path.join(SANDBOX, name)]
+            for item in sets:
+                argv += ["--set", item]
+
+        def fn():
+            err = _stdio.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(_stdio.StringIO()):
+                try:
+                    code, parse_error = cli.main(argv), False
+                except SystemExit as exc:  # argparse: usage errors
+                    code, parse_error = exc.code, True
+            return code, err.getvalue(), parse_error
         return fn, {}
 
     # -- the loop ------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def normalise(value):
 def _check_seed(name, value):
     value = as_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"{name} must be a non-negative integer, got {_short(value)}")
     return int(value)
 
 
@@ -195,7 +195,7 @@ def _serialisable(value):
     return True
 
 
-#: parameters that never size an array (seeds, the experiment seed)
+#: integer parameters that never size an array (the experiment seed)
 _NOT_SIZES = frozenset({"seed"})
 
 
