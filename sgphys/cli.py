@@ -117,7 +117,9 @@ def _plot(args):
     out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
     io.check_output_path("--out", out)
     if args.pdf:
-        io.check_output_path("--out (its PDF)", os.path.splitext(out)[0] + ".pdf")
+        from pathlib import Path
+
+        io.check_output_path("--out (its PDF)", Path(out).with_suffix(".pdf"))
     ds = io.load(path)
     found = ds.attrs.get("experiment")
     if found != args.experiment:

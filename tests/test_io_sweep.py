@@ -562,3 +562,27 @@ def test_compliance_checker_finds_no_cf_error(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and "All tests passed" in r.stdout, r.stdout + r.stderr
     assert "exceptions occurred" not in r.stderr, r.stderr
+
+
+KILLED_SAVE = textwrap.dedent("""
+    import os, signal, sys
+    import xarray as xr
+    import sgphys
+    original = xr.Dataset.to_netcdf
+    def write_then_die(self, path, *args, **kwargs):
+        original(self, path, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)  # between the temporary file and the rename
+    xr.Dataset.to_netcdf = write_then_die
+    sgphys.run_experiment("hessian", out=sys.argv[1], D=[2, 3], P=[3, 5], seeds=1, N=20)
+""")
+
+
+def test_a_save_killed_before_its_rename_leaves_a_leftover_the_next_run_removes(tmp_path):
+    out = tmp_path / "k.nc"
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(out)], timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".k.nc.") and not out.exists()
+    ds = sgphys.run_experiment("hessian", out=out, **HESS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.nc"]
+    assert io.verify(io.load(out)) is None and ds.status.values.all()
