@@ -36,6 +36,8 @@ __all__ = ["save", "load", "provenance", "check_labels", "json_default", "check_
            "check_output_dir", "checksum", "verify", "stamp", "remove_leftovers", "CONVENTIONS",
            "KEY_ATTRS"]
 
+REFERENCES = "arXiv:2408.02288 (Li, Bai, Huang, Spin glass model of in-context learning, Phys. Rev. E 2025)"
+
 #: the CF version the files declare in their ``Conventions`` attribute
 CONVENTIONS = "CF-1.11"
 
@@ -99,6 +101,8 @@ def check_output_path(name, path) -> str:
         The path to write: ``path`` itself, or the target of a symbolic link.
     """
     path = _as_path(name, path)
+    if path.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise ValueError(f"{name}={path!r} ends with a path separator; give a file's path")
     try:
         st = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -168,8 +172,6 @@ def remove_leftovers(path) -> list:
             except OSError:
                 pass
     return removed
-
-REFERENCES = "arXiv:2408.02288 (Li, Bai, Huang, Spin glass model of in-context learning, Phys. Rev. E 2025)"
 
 
 def check_labels(ds):

@@ -1115,7 +1115,7 @@ if __name__ == "__main__":
     os.symlink(os.path.join(SANDBOX, "link-regular.nc"), os.path.join(SANDBOX, "link-link"))
     PATH_NAMES = ["fifo", "socket", "dir", "regular.nc", "new.nc", "sub/new.nc", "link-fifo",
                   "link-socket", "link-dir", "link-regular.nc", "link-nowhere", "link-link",
-                  "regular.nc/x.nc", "dir/", "/dev/null", "/dev/zero", "/", ""]
+                  "regular.nc/x.nc", "dir/", "new/", "/dev/null", "/dev/zero", "/", ""]
     PATH_JUNK = [3, None, 2.5, True, b"", ["x.nc"], "a\0b", object()]
 
     def path_ok(p):
@@ -1128,7 +1128,7 @@ if __name__ == "__main__":
             p = os.fsdecode(os.fspath(p))
         except TypeError:
             return False
-        if not p or "\0" in p:
+        if not p or "\0" in p or p.endswith(os.sep):  # a file's path, not a folder's
             return False
         if not os.path.lexists(p):
             parent = os.path.dirname(os.path.abspath(p))

@@ -310,7 +310,7 @@ def test_special_output_paths_are_refused_before_any_work(tmp_path, monkeypatch)
         assert calls == [] and _snapshot(tmp_path) == before
     finally:
         sock.close()
-    for bad in (3, 2.5, True, b"", "", "a\0b", ["x.nc"]):
+    for bad in (3, 2.5, True, b"", "", "a\0b", ["x.nc"], str(tmp_path / "new") + os.sep):
         with pytest.raises(ValueError, match="out"):
             sgphys.run_experiment("hessian", out=bad, **HESS)
     # a file where a parent directory should be
