@@ -515,14 +515,18 @@ def test_memory_limit_is_checked_before_anything_is_allocated(tmp_path, monkeypa
     monkeypatch.setenv("SGPHYS_MAX_MEMORY", "lots")
     with pytest.raises(ValueError, match="SGPHYS_MAX_MEMORY"):
         sgphys.run_experiment("hessian", **HESS)
-    # a limit of 1 MiB: D = 10 (n = 110, 3 n^2 doubles = 290 KB) fits, D = 20 (4.2 MB) not
-    monkeypatch.setenv("SGPHYS_MAX_MEMORY", "1M")
-    assert _validate.memory_limit() == 2 ** 20
+    # a limit of 400 KiB: D = 10 (n = 110, 3 n^2 doubles = 290 KB) fits, D = 20 (4.2 MB)
+    # not
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", "400K")
+    assert _validate.memory_limit() == 400 * 2 ** 10
     with pytest.raises(ValueError, match="^D=20: .*MiB"):
         sgphys.run_experiment("hessian", D=[20], P=[30], seeds=1)
-    # stored results: 10^5 seeds x eigenvalues (110) x 8 B x 3 copies > 1 MiB
+    # stored results: 10^4 seeds x eigenvalues (110) x 8 B x 3 copies > 400 KiB
     with pytest.raises(ValueError, match="^sizes=.*seed.*eigenvalues"):
-        sgphys.run_experiment("hessian", D=[10], P=[30], seeds=10 ** 5)
+        sgphys.run_experiment("hessian", D=[10], P=[30], seeds=10 ** 4)
+    # a process pool holds one point per worker: D = 10 fits once, not 4 times
+    with pytest.raises(ValueError, match="^workers=4: 4 points at once"):
+        sgphys.run_experiment("hessian", D=[10], P=[30], seeds=1, workers=4)
     # a size parameter whose coordinate alone is too large
     with pytest.raises(ValueError, match="^bins=1000000:"):
         sgphys.run_experiment("hessian", D=[2], P=[3], seeds=1, bins=10 ** 6)

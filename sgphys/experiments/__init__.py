@@ -199,6 +199,17 @@ def _serialisable(value):
 _NOT_SIZES = frozenset({"seed"})
 
 
+def _point_model_bytes(exp, params):
+    """Bytes of one point's spin model (:func:`_check_sizes`), 0 without one."""
+    if not exp.spin_model or "D" not in params:
+        return 0
+    Ds = params["D"] if isinstance(params["D"], list) else [params["D"]]
+    n = max(Ds) * (max(Ds) + 1)
+    Ps = params.get("P")
+    Ps = [p for p in (Ps if isinstance(Ps, list) else [Ps]) if isinstance(p, numbers.Integral)]
+    return 8 * 3 * n * n + 8 * max(Ps, default=0) * n
+
+
 def _check_sizes(exp, params):
     """Refuse (ValueError naming the parameter and the memory needed) sizes that cannot
     fit :func:`sgphys._validate.memory_limit`: every integer parameter as a length of
@@ -390,6 +401,9 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
         raise ValueError(f"progress must be None, True, False or 'text', got {_short(progress)}")
     progress = bool(progress) if isinstance(progress, np.bool_) else progress
     params = resolve_params(exp, preset, overrides)
+    if workers > 1 and scheduler is None:  # a pool runs `workers` points at once here
+        check_memory("workers", workers, workers * _point_model_bytes(exp, params),
+                     f"{workers} points at once (each a spin model of the largest D)")
     experiment_seed = int(params.get("seed", 0))
     if out is None:
         return _run(exp, name, preset, params, experiment_seed, None, resume, workers,
