@@ -400,11 +400,20 @@ def build_parser():
     return p
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    """Warnings (e.g. a damaged file moved aside) as one line on stderr."""
+    print(f"sgphys: warning: {message}", file=file if file is not None else sys.stderr)
+
+
 def main(argv=None):
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return args.func(args)
     except (CLIError, ValueError, OSError, ModuleNotFoundError, SweepLocked,
             MainGuardError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -222,3 +222,21 @@ def test_info_says_not_applicable_and_counts_reasons(tmp_path):
     sgphys.io.save(bad, path)
     r = sg("info", str(path))
     assert r.returncode == 0 and "failed points: 1 of 2" in r.stdout, r.stderr
+
+
+def test_a_damaged_file_is_named_in_one_warning_line_and_recomputed(tmp_path):
+    out = tmp_path / "k.nc"
+    args = ("run", "hessian", "--set", "D=[2]", "--set", "P=[3,5]", "--set", "seeds=1",
+            "--out", str(out), "--no-progress")
+    assert sg(*args).returncode == 0
+    ref = sgphys.io.load(out)
+    raw = bytearray(out.read_bytes())
+    at = bytes(raw).find(ref.spectral_density.values.astype("<f8").tobytes())
+    assert at > 0
+    raw[at:at + 64] = bytes(b ^ 0xFF for b in raw[at:at + 64])
+    out.write_bytes(bytes(raw))
+    r = sg(*args)
+    assert r.returncode == 0 and "wrote" in r.stdout, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"sgphys: warning: {out}: checksum mismatch; moved to {out}.corrupt and recomputed"]
+    np.testing.assert_array_equal(sgphys.io.load(out).spectral_density, ref.spectral_density)
