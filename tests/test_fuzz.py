@@ -1175,8 +1175,10 @@ if __name__ == "__main__":
             return got
         return fn, one_bad(data, {"out": path_arg})
 
-    SMALL = xr.Dataset({"x": (("a", "b"), np.arange(6.0).reshape(3, 2), {"long_name": "x", "units": "1"}),
-                        "s": ("a", np.array(["", "é", "abc"]), {"long_name": "label", "units": "1"})},
+    SMALL = xr.Dataset({"x": (("a", "b"), np.arange(6.0).reshape(3, 2),
+                              {"long_name": "x", "units": "1"}),
+                        "s": ("a", np.array(["", "é", "abc"]),
+                              {"long_name": "label", "units": "1"})},
                        coords={"a": ("a", np.arange(3), {"long_name": "a", "units": "1"}),
                                "b": ("b", ["u", "v"], {"long_name": "b", "units": "1"})},
                        attrs={"experiment": "fuzz", "parameters": "{}"})
