@@ -30,6 +30,8 @@ __all__ = [
     "check_bool",
     "check_memory",
     "memory_limit",
+    "parse_bytes",
+    "as_scalar",
     "as_seed_sequence",
     "as_generator",
     "MAX_INT",
@@ -45,8 +47,32 @@ MAX_MEMORY: int | None = None
 
 
 def _short(value) -> str:
-    text = repr(value)
+    """A short description of ``value`` for an error message: its repr (at most 80
+    characters), but only the dtype and shape of an array, never its contents."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0 and value.dtype.kind in "biufc":
+            return f"{value.item()!r} (0-d array of dtype {value.dtype})"
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def as_scalar(value):
+    """``value`` as a plain Python number when it is any integer or real number: a NumPy
+    scalar or a 0-d integer or floating array becomes ``int`` or ``float`` (booleans stay
+    booleans, so checks still refuse them); anything else is returned unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value.item()
+    elif isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        return int(value)
+    return value
 
 
 def _is_int(value) -> bool:
@@ -55,7 +81,9 @@ def _is_int(value) -> bool:
 
 def check_positive_int(name: str, value) -> int:
     """Return ``value`` as ``int`` if it is an integer in [1, MAX_INT], else raise ValueError
-    (floats such as 2.0 and booleans are not integers here)."""
+    (floats such as 2.0 and booleans are not integers here; NumPy integers and 0-d integer
+    arrays are)."""
+    value = as_scalar(value)
     if not _is_int(value) or not 1 <= value <= MAX_INT:
         raise ValueError(f"{name} must be a positive integer (at most 2**62), "
                          f"got {_short(value)}")
@@ -64,6 +92,7 @@ def check_positive_int(name: str, value) -> int:
 
 def check_nonnegative_int(name: str, value) -> int:
     """Return ``value`` as ``int`` if it is an integer in [0, MAX_INT], else raise ValueError."""
+    value = as_scalar(value)
     if not _is_int(value) or not 0 <= value <= MAX_INT:
         raise ValueError(f"{name} must be a non-negative integer (at most 2**62), "
                          f"got {_short(value)}")
@@ -75,6 +104,7 @@ def check_bool(name: str, value, allow_none: bool = False):
     ValueError: truthy strings such as ``"no"`` are not booleans."""
     if value is None and allow_none:
         return None
+    value = as_scalar(value)
     if not isinstance(value, (bool, np.bool_)):
         kind = "None or a bool" if allow_none else "a bool"
         raise ValueError(f"{name} must be {kind}, got {_short(value)}")
@@ -82,6 +112,7 @@ def check_bool(name: str, value, allow_none: bool = False):
 
 
 def _as_real(name: str, value) -> float:
+    value = as_scalar(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {_short(value)}")
     try:
@@ -159,10 +190,11 @@ def check_array(name: str, value, ndim: int | None = None, shape=None) -> np.nda
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"{name} must be a real array, got {_short(value)}") from exc
+        raise ValueError(f"{name} must be a real array, got a {type(value).__name__} that "
+                         "NumPy cannot convert (ragged or mixed)") from exc
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a real (integer or floating) array, got dtype "
-                         f"{arr.dtype} ({_short(value)})")
+                         f"{arr.dtype} and shape {arr.shape}")
     with np.errstate(over="ignore"):
         arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d arrays 0-d
     if ndim is not None and arr.ndim != ndim:
@@ -174,7 +206,7 @@ def check_array(name: str, value, ndim: int | None = None, shape=None) -> np.nda
             want = tuple("*" if s is None else s for s in shape)
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise ValueError(f"{name} contains NaN or inf (dtype {arr.dtype}, shape {arr.shape})")
     return arr
 
 
@@ -199,12 +231,27 @@ def memory_limit() -> int | None:
     if MAX_MEMORY is not None:
         return int(MAX_MEMORY)
     env = os.environ.get("SGPHYS_MAX_MEMORY")
-    if env:
-        try:
-            return int(float(env))
-        except ValueError:
-            raise ValueError(f"SGPHYS_MAX_MEMORY must be a number of bytes, got {env!r}") from None
+    if env is not None and env.strip():
+        return parse_bytes("SGPHYS_MAX_MEMORY", env)
     return _system_available_memory()
+
+
+_UNITS = {"": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30, "t": 2 ** 40}
+
+
+def parse_bytes(name: str, text: str) -> int:
+    """A positive number of bytes from ``text``: a number, optionally followed by K, M, G
+    or T (binary multiples; ``8G``, ``8 GiB`` and ``8GB`` all mean 8 * 2**30); else
+    ValueError naming ``name``."""
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*",
+                     str(text))
+    value = float(m.group(1)) * _UNITS[m.group(2).lower()] if m else math.nan
+    if not (math.isfinite(value) and value >= 1):
+        raise ValueError(f"{name} must be a number of bytes >= 1 (optionally with K, M, G "
+                         f"or T, e.g. 8G), got {_short(text)}")
+    return int(value)
 
 
 def _bytes(n) -> str:
@@ -221,7 +268,8 @@ def check_memory(name: str, value, nbytes, what: str = "this") -> None:
     if limit is not None and nbytes > limit:
         raise ValueError(f"{name}={_short(value)}: {what} needs about {_bytes(nbytes)}, more "
                          f"than the {_bytes(limit)} of memory available (limit: "
-                         "sgphys._validate.MAX_MEMORY or SGPHYS_MAX_MEMORY, in bytes)")
+                         "sgphys._validate.MAX_MEMORY or the environment variable "
+                         "SGPHYS_MAX_MEMORY, e.g. 8G)")
 
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:
@@ -234,6 +282,7 @@ def as_seed_sequence(seed) -> np.random.SeedSequence:
         return seed
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
+    seed = as_scalar(seed)
     if not _is_int(seed) or seed < 0:
         raise ValueError(
             f"seed must be a non-negative integer, SeedSequence or Generator, got {_short(seed)}"

@@ -1,6 +1,6 @@
 """The ``sgphys`` command line: run experiments, draw figures, reproduce the paper.
 
-    sgphys list                       experiments and presets
+    sgphys list [EXPERIMENT]          experiments and presets; one experiment's parameters
     sgphys run EXPERIMENT [--preset quick|paper] [--set key=value ...] [--out PATH]
                [--workers N | --scheduler ADDRESS] [--fresh]
     sgphys plot EXPERIMENT [PATH] [--out PNG] [--pdf] [--reference]
@@ -12,8 +12,10 @@
 ``run`` reuses a file whose parameters match the run's (``--fresh`` recomputes, e.g. after
 changing the code); ``reproduce`` recomputes every experiment unless ``--reuse`` is given.
 An interrupted run resumes from its finished points either way.
-Errors (unknown experiment, bad ``--set`` value, unreadable file) print one line and exit
-with status 2. Figures are drawn by :mod:`sgphys.figures` (installed with the package);
+Errors (unknown experiment, bad ``--set`` value, unreadable file, an output that is not a
+regular file, sizes beyond the memory limit) print one line and exit with status 2,
+before any work. Progress goes to stderr: a bar on a terminal, else whole lines (start,
+every ~10 %, finish). Figures are drawn by :mod:`sgphys.figures` (installed with the package);
 ``--data`` and ``--figures`` default to ``data/`` and ``figures/`` in the working directory.
 ``python -m sgphys`` is the same command.
 """
@@ -27,6 +29,7 @@ import sys
 import time
 
 from . import io
+from ._version import __version__
 from .experiments import list_experiments, run_experiment
 from .figures import FIGURES  # experiment -> figure module (kept importable here)
 from .registry import describe as registry_lines
@@ -74,14 +77,21 @@ def _failed_points(ds):
     return int((ds.status.values != 1).sum()) if "status" in ds else 0
 
 
+def _progress(args):
+    """The sweep's progress: none with --no-progress, a bar on a terminal, else lines."""
+    if args.no_progress:
+        return False
+    return None if sys.stderr.isatty() else "text"
+
+
 def _run(args):
     out = args.out or os.path.join("data", f"{args.experiment}.nc")
+    io.check_output_path("--out", out)
     before = _mtime(out)
     t0 = time.perf_counter()
     ds = run_experiment(args.experiment, preset=args.preset, workers=args.workers,
                         scheduler=args.scheduler, out=out, resume=not args.fresh,
-                        progress=None if not args.no_progress else False,
-                        **parse_set(args.set))
+                        progress=_progress(args), **parse_set(args.set))
     failed = _failed_points(ds)
     if before is not None and _mtime(out) == before:
         print(f"{args.experiment}: {out} is up to date (same parameters and code, not "
@@ -104,18 +114,29 @@ def _mtime(path):
 def _plot(args):
     path = args.path or os.path.join("data", f"{args.experiment}.nc")
     module = _figure_module(args.experiment)
+    out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
+    io.check_output_path("--out", out)
+    if args.pdf:
+        from pathlib import Path
+
+        io.check_output_path("--out (its PDF)", Path(out).with_suffix(".pdf"))
     ds = io.load(path)
     found = ds.attrs.get("experiment")
     if found != args.experiment:
         raise CLIError(f"{path} is not a file of experiment {args.experiment!r} "
                        f"(its experiment attribute: {found!r}); "
                        f"run `sgphys run {args.experiment}` to make one")
-    out = args.out or os.path.join("figures", f"{FIGURES[args.experiment]}.png")
     print(module.plot(ds, out, reference=args.reference, pdf=args.pdf))
     return 0
 
 
 def _reproduce(args):
+    # every output checked before the first experiment runs
+    io.check_output_dir("--data", args.data)
+    io.check_output_dir("--figures", args.figures)
+    for name in list_experiments():
+        io.check_output_path("--data", os.path.join(args.data, f"{name}.nc"))
+        io.check_output_path("--figures", os.path.join(args.figures, f"{FIGURES[name]}.png"))
     rows = []
     total_failed = 0
     for name in list_experiments():
@@ -123,8 +144,8 @@ def _reproduce(args):
         before = _mtime(out)
         t0 = time.perf_counter()
         ds = run_experiment(name, preset=args.preset, workers=args.workers, out=out,
-                                   resume=not args.fresh, reuse=args.reuse,
-                                   progress=None if not args.no_progress else False)
+                            resume=not args.fresh, reuse=args.reuse,
+                            progress=_progress(args))
         t_run = time.perf_counter() - t0
         reused = before is not None and _mtime(out) == before
         fig = _figure_module(name).plot(ds, os.path.join(args.figures, f"{FIGURES[name]}.png"),
@@ -156,14 +177,13 @@ def _info(args):
     for name, var in ds.data_vars.items():
         print(f"  {name}({', '.join(var.dims)}) [{var.attrs.get('units', '?')}]: "
               f"{var.attrs.get('long_name', '')}")
-    if "converged" in ds and "solver" in ds.dims:
-        for s in ds.solver.values:
-            c = ds.converged.sel(solver=s).values
-            print(f"converged ({s}): {int((c == 1).sum())} of {c.size}")
+    if "converged" in ds and "solver" in ds.converged.dims:
+        for line in _convergence_lines(ds):
+            print(line)
     if "status" in ds:
         bad = _failed_points(ds)
         print(f"failed points: {bad} of {ds.status.size}")
-        if bad:
+        if bad and "error" in ds:
             messages = sorted(set(str(e) for e in ds.error.values.ravel() if str(e)))
             for m in messages[:5]:
                 print(f"  error: {m}")
@@ -175,9 +195,86 @@ def _info(args):
     return 0
 
 
+#: reasons that mark a solver run as not applicable (e.g. the exact solver on a discrete
+#: prior): stored as not converged with a reason starting so
+SKIPPED = "skipped"
+
+
+def _convergence_lines(ds):
+    """Per solver: converged count over the runs where the solver applies (runs of failed
+    points, stored as -1, excluded) and, with a ``reason`` variable, the counts per reason;
+    "not applicable" when no run applies."""
+    import numpy as np
+
+    lines = []
+    for s in ds.solver.values:
+        c = np.asarray(ds.converged.sel(solver=s).values).ravel()
+        reasons = (np.asarray(ds.reason.sel(solver=s).values).astype(str).ravel()
+                   if "reason" in ds and "solver" in ds.reason.dims else None)
+        ran = c >= 0
+        if reasons is not None and reasons.shape == c.shape:
+            skipped = np.char.startswith(reasons, SKIPPED) & ran
+        else:
+            skipped = np.zeros(c.shape, bool)
+        applies = ran & ~skipped
+        if not applies.any():
+            why = sorted(set(reasons[skipped])) if skipped.any() else []
+            lines.append(f"converged ({s}): not applicable"
+                         + (f" ({'; '.join(why)})" if why else ""))
+            continue
+        line = f"converged ({s}): {int((c[applies] == 1).sum())} of {int(applies.sum())}"
+        if skipped.any():
+            line += f" (not applicable to {int(skipped.sum())} more)"
+        lines.append(line)
+        if reasons is not None and reasons.shape == c.shape:
+            names, counts = np.unique(reasons[applies], return_counts=True)
+            lines.append("  by reason: " + ", ".join(
+                f"{n or '(none)'} {k}" for n, k in zip(names, counts)))
+    return lines
+
+
+def _preset_text(value, width=34):
+    text = json.dumps(value, default=io.json_default)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _list_experiment(name):
+    from .experiments import get_experiment
+    from .registry import settings_of, solver_names
+
+    exp = get_experiment(name)
+    print(f"{name}: {exp.title}")
+    listed = tuple(exp.sweep) + tuple(exp.inner)
+    print(f"swept (dimensions of the file, besides seed): {', '.join(exp.sweep) or '-'}"
+          + (f"; computed whole per point: {', '.join(exp.inner)}" if exp.inner else ""))
+    presets = list(exp.presets)
+    keys = []
+    for p in presets:
+        keys += [k for k in exp.presets[p] if k not in keys]
+    print()
+    print(f"{'--set KEY':<18s}" + "".join(f"{p:<36s}" for p in presets))
+    for k in keys:
+        mark = " *" if k in listed else ""
+        print(f"{k + mark:<18s}" + "".join(
+            f"{_preset_text(exp.presets[p][k]) if k in exp.presets[p] else '-':<36s}"
+            for p in presets))
+    print("\n* a list of values (e.g. --set P=[10,20,40]); other keys take one value "
+          "(e.g. --set seeds=3)")
+    if any("solvers" in exp.presets[p] for p in presets):
+        print("solver settings (--set KEY=VALUE, for the solvers a run uses):")
+        for key, default in settings_of(solver_names()).items():
+            print(f"  {key}={default!r}")
+    return 0
+
+
 def _list(args):
     from .experiments import get_experiment
 
+    if args.experiment is not None:
+        if args.experiment not in list_experiments():
+            raise CLIError(f"unknown experiment {args.experiment!r}; known: "
+                           f"{', '.join(list_experiments())}")
+        return _list_experiment(args.experiment)
     print("experiments:")
     for name in list_experiments():
         exp = get_experiment(name)
@@ -187,6 +284,7 @@ def _list(args):
     print("\nsolvers (settings are parameters: --set tol=1e-8 --set grid=81 ...):")
     for line in registry_lines():
         print(line)
+    print("\n`sgphys list EXPERIMENT` shows an experiment's parameters and presets.")
     return 0
 
 
@@ -196,40 +294,90 @@ def _warmup(args):
     return 0
 
 
-def build_parser():
-    p = argparse.ArgumentParser(prog="sgphys", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+DESCRIPTION = """\
+sgphys: the spin-glass model of in-context learning. Run the paper's experiments
+(resumable parameter sweeps written to netCDF), draw their figures, inspect files."""
 
-    r = sub.add_parser("run", help="run an experiment and write netCDF")
-    r.add_argument("experiment")
-    r.add_argument("--preset", default="quick")
+EPILOG = """\
+examples:
+  sgphys list                                  experiments, presets and solvers
+  sgphys list hessian                          one experiment's parameters
+  sgphys run hessian                           quick preset -> data/hessian.nc
+  sgphys run phase_diagram --preset paper --workers 2
+  sgphys run hessian --set P=[10,40] --set seeds=1 --out h.nc
+  sgphys plot hessian h.nc --out h.png --pdf
+  sgphys info h.nc                             dims, variables, convergence, errors
+  sgphys reproduce --reuse                     every experiment and figure
+  SGPHYS_MAX_MEMORY=8G sgphys run hessian      refuse sizes needing more than 8 GiB
+
+exit status: 0 done; 1 file written but some points failed (see sgphys info);
+2 error (one line on stderr, nothing computed); 130 interrupted (run again to resume)."""
+
+
+def _parser(sub, name, help, examples=None):
+    return sub.add_parser(name, help=help, description=help,
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          epilog=("examples:\n" + "\n".join(f"  {e}" for e in examples))
+                          if examples else None)
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="sgphys", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"sgphys {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of these (sgphys COMMAND --help for its options)")
+
+    r = _parser(sub, "run", "run an experiment and write netCDF", [
+        "sgphys run hessian",
+        "sgphys run hessian --set D=[5,8] --set P=[10,30] --set seeds=2 --out h.nc",
+        "sgphys run phase_diagram --preset paper --workers 2",
+        "sgphys run phase_diagram --scheduler tcp://10.0.0.1:8786"])
+    r.add_argument("experiment", help="experiment name (sgphys list)")
+    r.add_argument("--preset", default="quick",
+                   help="parameter preset: quick (about a minute) or paper (default quick)")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a parameter (JSON values: P=[100,200], lam=0.1)")
-    r.add_argument("--out", help="netCDF path (default data/EXPERIMENT.nc)")
+                   help="override a parameter (JSON values: P=[100,200], lam=0.1; "
+                        "repeatable; keys: sgphys list EXPERIMENT)")
+    r.add_argument("--out", help="netCDF path, a regular file or new (default "
+                                 "data/EXPERIMENT.nc)")
     g = r.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, default=1, help="process-pool size")
-    g.add_argument("--scheduler", help="dask scheduler address, or 'local'")
-    r.add_argument("--no-progress", action="store_true")
+    g.add_argument("--workers", type=int, default=1,
+                   help="process-pool size (default 1: serial)")
+    g.add_argument("--scheduler", help="dask scheduler address, or 'local' for a local "
+                                       "cluster of --workers processes")
+    r.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or progress lines on stderr")
     r.add_argument("--fresh", action="store_true",
                    help="recompute: ignore an existing file with the same parameters and "
                         "the finished points of an interrupted run")
     r.set_defaults(func=_run)
 
-    pl = sub.add_parser("plot", help="draw an experiment's figure from its netCDF")
-    pl.add_argument("experiment")
+    pl = _parser(sub, "plot", "draw an experiment's figure from its netCDF", [
+        "sgphys plot hessian", "sgphys plot hessian h.nc --out h.png --pdf --reference"])
+    pl.add_argument("experiment", help="experiment name (sgphys list)")
     pl.add_argument("path", nargs="?", help="netCDF file (default data/EXPERIMENT.nc)")
-    pl.add_argument("--out", help="PNG path (default figures/<script>.png)")
-    pl.add_argument("--pdf", action="store_true", help="also write a PDF")
+    pl.add_argument("--out", help="PNG path, a regular file or new (default "
+                                  "figures/<script>.png)")
+    pl.add_argument("--pdf", action="store_true", help="also write a PDF beside the PNG")
     pl.add_argument("--reference", action="store_true", help="overlay the paper's numbers")
     pl.set_defaults(func=_plot)
 
-    rp = sub.add_parser("reproduce", help="run every experiment, then draw every figure")
-    rp.add_argument("--preset", default="quick")
-    rp.add_argument("--data", default="data")
-    rp.add_argument("--figures", default="figures")
-    rp.add_argument("--workers", type=int, default=1)
-    rp.add_argument("--reference", action="store_true")
-    rp.add_argument("--no-progress", action="store_true")
+    rp = _parser(sub, "reproduce", "run every experiment, then draw every figure", [
+        "sgphys reproduce", "sgphys reproduce --preset paper --workers 2 --reuse",
+        "sgphys reproduce --data /tmp/d --figures /tmp/f"])
+    rp.add_argument("--preset", default="quick",
+                    help="parameter preset of every experiment (default quick)")
+    rp.add_argument("--data", default="data",
+                    help="directory of the netCDF files (default data)")
+    rp.add_argument("--figures", default="figures",
+                    help="directory of the figures (default figures)")
+    rp.add_argument("--workers", type=int, default=1, help="process-pool size (default 1)")
+    rp.add_argument("--reference", action="store_true",
+                    help="overlay the paper's numbers on the figures")
+    rp.add_argument("--no-progress", action="store_true",
+                    help="no progress bar or progress lines on stderr")
     g = rp.add_mutually_exclusive_group()
     g.add_argument("--reuse", action="store_true",
                    help="keep files whose parameters match (e.g. after an interrupted "
@@ -238,20 +386,34 @@ def build_parser():
                    help="also discard the finished points of interrupted runs")
     rp.set_defaults(func=_reproduce)
 
-    i = sub.add_parser("info", help="describe a netCDF file")
-    i.add_argument("path")
+    i = _parser(sub, "info", "describe a netCDF file", ["sgphys info data/hessian.nc"])
+    i.add_argument("path", help="netCDF file written by sgphys")
     i.set_defaults(func=_info)
 
-    sub.add_parser("list", help="list experiments and presets").set_defaults(func=_list)
-    sub.add_parser("warmup", help="compile and cache the numba kernels").set_defaults(func=_warmup)
+    ls = _parser(sub, "list", "list experiments, presets and solvers; with EXPERIMENT, its "
+                              "parameters", ["sgphys list", "sgphys list phase_diagram"])
+    ls.add_argument("experiment", nargs="?",
+                    help="show this experiment's parameters, presets and --set keys")
+    ls.set_defaults(func=_list)
+    _parser(sub, "warmup", "compile and cache the numba kernels",
+            ["sgphys warmup"]).set_defaults(func=_warmup)
     return p
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    """Warnings (e.g. a damaged file moved aside) as one line on stderr."""
+    print(f"sgphys: warning: {message}", file=file if file is not None else sys.stderr)
+
+
 def main(argv=None):
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return args.func(args)
     except (CLIError, ValueError, OSError, ModuleNotFoundError, SweepLocked,
             MainGuardError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -12,14 +12,16 @@ the file an uninterrupted run of the new grid gives, and points computed by othe
 recomputed, never mixed in.
 
 Finished results are written one file per key, atomically, into a store directory beside
-the output (``<out>.partial/``); a sweep killed at any moment (SIGKILL included) and
-restarted recomputes nothing finished (pool and dask workers run points in chunks of at
-most ``MAX_CHUNK``; a chunk's results are stored when it returns, so a kill loses at most
-the chunks in flight). When every key is done, the Dataset is assembled and
-written, and the store removed. A point that raises is recorded (``status`` 0 and the
-message in ``error``) and the sweep goes on. A point file that cannot be read is reported
-by name (a warning), moved aside (``*.corrupt``) and recomputed. One sweep writes a given
-output at a time (:class:`OutputLock`, an OS file lock released on any exit).
+the output (``<out>.partial/``, made when the first point finishes); a sweep killed at any
+moment (SIGKILL included) and restarted recomputes nothing finished (pool and dask workers
+run points in chunks of at most ``MAX_CHUNK``; a chunk's results are stored when it
+returns, so a kill loses at most the chunks in flight). When every key is done, the
+Dataset is assembled and written, and the store removed. A point that raises is recorded
+(``status`` 0 and the message in ``error``) and the sweep goes on. Each point file carries
+its own key and a SHA-256 of its values (:func:`result_checksum`); a file that cannot be
+read, or whose key or checksum does not match, is reported by name (a warning), moved
+aside (``*.corrupt``) and recomputed. One sweep writes a given output at a time
+(:class:`OutputLock`, an OS file lock released on any exit).
 
 Executors: serial; a process pool (``workers=N``, spawn context, numba limited to one thread
 per worker); a dask.distributed cluster (``scheduler="local"`` for a LocalCluster with
@@ -32,6 +34,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -43,7 +46,7 @@ import numpy as np
 
 __all__ = ["Point", "point_key", "point_streams", "PointStore", "run_points", "local_cluster",
            "STREAMS", "values_hash", "code_version", "OutputLock", "SweepLocked",
-           "MainGuardError"]
+           "MainGuardError", "result_checksum"]
 
 #: roles of the per-point random streams, in spawn order
 STREAMS = ("train", "test", "init", "resample")
@@ -123,6 +126,22 @@ def make_points(experiment, sweep_dims, params, n_seeds, experiment_seed):
     return points
 
 
+#: entries of a point file that are not part of the result
+_KEY, _CHECKSUM = "__key__", "__checksum__"
+
+
+def result_checksum(result) -> str:
+    """SHA-256 (hex) of a point result: every entry but ``__checksum__``, by name, with its
+    dtype, shape and bytes (npz files store arrays exactly, so the bytes read back are the
+    bytes written)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in result if k != _CHECKSUM):
+        a = np.ascontiguousarray(np.asarray(result[name]))
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode() + b"\0")
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 class PointStore:
     """One ``.npz`` file per finished key, written to a temporary name and renamed.
 
@@ -130,12 +149,35 @@ class PointStore:
     killed (SIGKILL included: written data live in the kernel's page cache). Files are not
     fsynced one by one (that cost ~2 ms a point, as much as a small point's computation);
     after a crash of the whole machine the last points may come back empty, and an empty
-    file counts as not done, so they are recomputed.
+    file counts as not done, so they are recomputed. Each file stores its key and
+    :func:`result_checksum`; :meth:`get` refuses a file whose key or checksum differs (a
+    file copied, renamed or damaged).
+
+    The directory is made by the first :meth:`put` (a sweep that stops before its first
+    point leaves nothing behind). Opening a store removes the temporary files an
+    interrupted :meth:`put` left (``.<key><8 characters>.tmp``): open it only while holding
+    the output's :class:`OutputLock`.
     """
+
+    _TMP = re.compile(r"\.[0-9a-f]{20}[a-z0-9_]{8}\.tmp")
 
     def __init__(self, directory):
         self.directory = os.fspath(directory)
-        os.makedirs(self.directory, exist_ok=True)
+        if os.path.lexists(self.directory) and not os.path.isdir(self.directory):
+            raise ValueError(f"point store {self.directory!r} exists and is not a directory")
+        self._remove_leftovers()
+
+    def _remove_leftovers(self):
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        for name in names:
+            if self._TMP.fullmatch(name):
+                try:
+                    os.unlink(os.path.join(self.directory, name))
+                except OSError:
+                    pass
 
     def _path(self, key):
         return os.path.join(self.directory, key + ".npz")
@@ -147,10 +189,14 @@ class PointStore:
             return False
 
     def put(self, key, result):
+        os.makedirs(self.directory, exist_ok=True)
+        arrays = {k: np.asarray(v) for k, v in result.items()}
+        arrays[_KEY] = np.asarray(key)
+        arrays[_CHECKSUM] = np.asarray(result_checksum(arrays))
         fd, tmp = tempfile.mkstemp(prefix="." + key, suffix=".tmp", dir=self.directory)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **{k: np.asarray(v) for k, v in result.items()})
+                np.savez(fh, **arrays)
             os.replace(tmp, self._path(key))
         except BaseException:
             if os.path.exists(tmp):
@@ -159,20 +205,43 @@ class PointStore:
 
     def get(self, key):
         """The stored result of ``key``; None (after a warning naming the file, which is
-        moved aside to ``<file>.corrupt``) when the file cannot be read."""
+        moved aside to ``<file>.corrupt``) when the file cannot be read, belongs to another
+        key or fails its checksum."""
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
+                stored = {k: z[k] for k in z.files}
         except Exception as exc:  # truncated, corrupt or foreign file: recompute the point
-            aside = path + ".corrupt"
-            os.replace(path, aside)
-            warnings.warn(f"point file {path} is unreadable ({type(exc).__name__}: {exc}); "
-                          f"moved to {aside} and recomputed", RuntimeWarning, stacklevel=2)
-            return None
+            return self._aside(path, f"is unreadable ({type(exc).__name__}: {exc})")
+        if _KEY not in stored or _CHECKSUM not in stored:
+            return self._aside(path, "is unusable (no key or checksum)")
+        if str(stored[_KEY]) != key:
+            return self._aside(path, f"is unusable (it holds the result of another point, "
+                                     f"key {stored[_KEY]})")
+        if str(stored[_CHECKSUM]) != result_checksum(stored):
+            return self._aside(path, "is unusable (checksum mismatch)")
+        del stored[_KEY], stored[_CHECKSUM]
+        return stored
+
+    @staticmethod
+    def _aside(path, problem):
+        aside = path + ".corrupt"
+        os.replace(path, aside)
+        warnings.warn(f"point file {path} {problem}; moved to {aside} and recomputed",
+                      RuntimeWarning, stacklevel=3)
 
     def remove(self):
+        if os.path.islink(self.directory):
+            os.unlink(self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def remove_if_empty(self):
+        """Remove the directory if it holds nothing (e.g. after a sweep that failed before
+        its first point)."""
+        try:
+            os.rmdir(self.directory)
+        except OSError:
+            pass
 
 
 def compute_point(point, params, values, seed_index, experiment_seed):
@@ -232,9 +301,49 @@ def _init_pool_worker(parent_pid):
     _init_worker()
 
 
-def _progress_bar(total, progress, desc):
+class TextProgress:
+    """Progress as whole lines on stderr (for logs and batch jobs: no carriage returns):
+    one line when the sweep starts, one each time another ~10 % of its points is done, one
+    when it finishes."""
+
+    def __init__(self, total, desc, reused=0, stream=None, step=10):
+        import time
+
+        self.total, self.desc, self.done, self.step = total, desc, 0, step
+        self.stream = stream if stream is not None else sys.stderr
+        self._next = step
+        self._t0 = time.perf_counter()
+        self._print(f"started: {total} points to compute"
+                    + (f" ({reused} finished earlier, reused)" if reused else ""))
+
+    def _print(self, text):
+        print(f"{self.desc}: {text}", file=self.stream, flush=True)
+
+    def update(self, n=1):
+        import time
+
+        self.done += n
+        percent = 100 * self.done // max(1, self.total)
+        if percent >= self._next and self.done < self.total:
+            self._print(f"{percent}% ({self.done}/{self.total} points, "
+                        f"{time.perf_counter() - self._t0:.1f} s)")
+            self._next = (percent // self.step + 1) * self.step
+
+    def close(self):
+        import time
+
+        word = "finished" if self.done >= self.total else "stopped"
+        self._print(f"{word}: {self.done} of {self.total} points computed in "
+                    f"{time.perf_counter() - self._t0:.1f} s")
+
+
+def _progress_bar(total, progress, desc, reused=0):
+    """tqdm bar (``progress`` True, or None on a terminal), :class:`TextProgress`
+    (``"text"``) or None (False, or None when stderr is not a terminal)."""
     if progress is None:
         progress = sys.stderr.isatty()
+    if isinstance(progress, str):  # "text" (checked by run_points)
+        return TextProgress(total, desc, reused)
     if not progress or total == 0:
         return None
     from tqdm.auto import tqdm
@@ -248,10 +357,14 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
 
     ``experiment`` names the sweep (progress bar); ``point`` is its point function.
     Finished points are read once (an unreadable file is reported, moved aside and its
-    point recomputed); new results are stored as they arrive.
+    point recomputed); new results are stored as they arrive. ``progress``: True (tqdm
+    bar), False, ``"text"`` (:class:`TextProgress` lines) or None (a bar on a terminal).
     """
     if point is None or not callable(point):
         raise ValueError(f"point must be the experiment's point function, got {point!r}")
+    if not (progress is None or isinstance(progress, bool)
+            or (isinstance(progress, str) and progress == "text")):
+        raise ValueError(f"progress must be None, True, False or 'text', got {progress!r}")
     results = {}
     for p in points:
         if p.key not in results and store.has(p.key):
@@ -259,7 +372,7 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
             if stored is not None:
                 results[p.key] = stored
     todo = [p for p in points if p.key not in results]
-    bar = _progress_bar(len(todo), progress, experiment)
+    bar = _progress_bar(len(todo), progress, experiment, reused=len(points) - len(todo))
 
     def finish(p, result):
         store.put(p.key, result)
@@ -511,12 +624,19 @@ def _run_dask(todo, args, finish, scheduler, workers):
     except ImportError as exc:
         raise ValueError("scheduler needs dask.distributed: pip install 'sgphys[cluster]'") from exc
     cluster = None
+    # never the default client: a client the sweep made (or failed to make: a bad address)
+    # must not become the scheduler of later dask work in the process (xarray's netCDF
+    # writes took a failed client's locks)
     if scheduler == "local":
         require_main_guard()
         cluster = local_cluster(workers)
-        client = Client(cluster)
+        try:
+            client = Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
     else:
-        client = Client(scheduler)
+        client = Client(scheduler, set_as_default=False)
     try:
         # one BLAS thread per worker process, every BLAS loaded (the environment given to a
         # LocalCluster reaches numba; threadpoolctl is what reaches an already running worker)
@@ -526,7 +646,7 @@ def _run_dask(todo, args, finish, scheduler, workers):
         futures = [client.submit(compute_chunk, [args[i] for i in idx], pure=False)
                    for idx in chunks]
         index = {f.key: idx for f, idx in zip(futures, chunks)}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             for i, result in zip(index[fut.key], fut.result()):
                 finish(todo[i], result)
     finally:

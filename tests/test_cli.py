@@ -91,3 +91,152 @@ def test_help_on_every_subcommand():
 def test_warmup_compiles_kernels():
     r = sg("warmup")
     assert r.returncode == 0 and "compiled" in r.stdout
+
+
+# -- hostile use, help, list, progress, info ----------------------------------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+
+import xarray as xr  # noqa: E402
+
+
+def _one_line_error(r, needle):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+def test_special_outputs_are_refused_before_any_work(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    small = ("--set", "D=[2]", "--set", "P=[3]", "--set", "seeds=1")
+    for bad in (fifo, folder):
+        _one_line_error(sg("run", "hessian", *small, "--out", str(bad), cwd=tmp_path), "--out")
+        _one_line_error(sg("plot", "hessian", str(tmp_path / "missing.nc"), "--out", str(bad),
+                           cwd=tmp_path), "--out")
+    _one_line_error(sg("reproduce", "--data", str(fifo), cwd=tmp_path), "--data")
+    _one_line_error(sg("reproduce", "--figures", str(fifo), cwd=tmp_path), "--figures")
+    # a special file where one experiment's output goes: refused before the first runs
+    data = tmp_path / "data"
+    data.mkdir()
+    os.mkfifo(data / "quantized.nc")
+    _one_line_error(sg("reproduce", "--data", str(data), "--figures", str(tmp_path / "f"),
+                       cwd=tmp_path), "quantized.nc")
+    assert sorted(p.name for p in data.iterdir()) == ["quantized.nc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["data"])
+
+
+def test_sizes_beyond_the_memory_limit_stop_at_once(tmp_path):
+    for D in (20000, 100000):
+        r = sg("run", "hessian", "--set", f"D=[{D}]", "--set", "P=[30]", "--set", "seeds=1",
+               "--out", str(tmp_path / "k.nc"), cwd=tmp_path)
+        _one_line_error(r, f"D={D}")
+        assert re.search(r"needs about [0-9.e+]+ TiB", r.stderr)
+    assert list(tmp_path.iterdir()) == []
+    env = {**os.environ, "SGPHYS_MAX_MEMORY": "lots"}
+    r = subprocess.run([sys.executable, "-m", "sgphys.cli", "run", "hessian", "--out",
+                        str(tmp_path / "k.nc")], capture_output=True, text=True, env=env)
+    _one_line_error(r, "SGPHYS_MAX_MEMORY")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version_and_help_text_of_every_option():
+    r = sg("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"sgphys {sgphys.__version__}"
+    r = sg("--help")
+    assert r.returncode == 0 and "``" not in r.stdout
+    assert r.stdout.rstrip().splitlines()[-1] and "examples:" in r.stdout
+    assert r.stdout.index("examples:") > r.stdout.index("options:")
+    parser = sgphys.cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for action in parser._actions:
+        assert action.help, action.dest
+    for name, sub in subparsers.choices.items():
+        assert sub.epilog and "examples:" in sub.epilog, name
+        for action in sub._actions:
+            assert action.help and action.help != "==SUPPRESS==", (name, action.dest)
+
+
+def test_list_one_experiment_shows_parameters_presets_and_set_keys():
+    from sgphys.experiments import get_experiment
+
+    for name in ("hessian", "phase_diagram"):
+        r = sg("list", name)
+        assert r.returncode == 0, r.stderr
+        exp = get_experiment(name)
+        rows = {line.split()[0]: line for line in r.stdout.splitlines() if line.strip()}
+        for key, value in exp.presets["quick"].items():
+            swept = key in exp.sweep or key in exp.inner
+            assert (rows[key].split()[1] == "*") == swept, key
+            shown = rows[key].split()[2 if swept else 1]
+            assert shown.rstrip(",.") in json.dumps(value), (key, shown)
+        assert "quick" in r.stdout and "paper" in r.stdout
+    assert "tol=" in sg("list", "phase_diagram").stdout  # solver settings of a solver run
+    _one_line_error(sg("list", "fig9"), "fig9")
+
+
+def test_progress_lines_on_a_non_terminal(tmp_path):
+    r = sg("run", "hessian", "--set", "D=[2]", "--set", "P=[3,4,5,6,7,8,9,10,11,12]",
+           "--set", "seeds=2", "--out", str(tmp_path / "k.nc"))
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0].startswith("hessian: started: 20 points")
+    assert lines[-1].startswith("hessian: finished: 20 of 20 points")
+    percents = [int(m.group(1)) for m in (re.match(r"hessian: (\d+)% \(", x) for x in lines) if m]
+    assert percents == list(range(10, 100, 10))
+    r = sg("run", "hessian", "--set", "D=[2]", "--set", "P=[3]", "--set", "seeds=1",
+           "--out", str(tmp_path / "q.nc"), "--no-progress")
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_info_says_not_applicable_and_counts_reasons(tmp_path):
+    """A solver skipped everywhere (e.g. the exact solver on a discrete prior) is "not
+    applicable", not "0 of n"; counts per reason; a status without an error variable."""
+    ds = xr.Dataset(
+        {"converged": (("P", "solver"), np.array([[0, 1, 1], [0, 0, -1]]),
+                       {"long_name": "converged", "units": "1"}),
+         "reason": (("P", "solver"), np.array([["skipped: discrete prior", "converged",
+                                                "converged"],
+                                               ["skipped: discrete prior", "max_iter", ""]]),
+                    {"long_name": "reason", "units": "1"}),
+         "status": (("P",), np.array([1, 1], dtype=np.int8),
+                    {"long_name": "status", "units": "1"})},
+        coords={"P": ("P", [10, 20], {"long_name": "P", "units": "1"}),
+                "solver": ("solver", ["exact", "tap", "gibbs"],
+                           {"long_name": "solver", "units": "1"})})
+    path = tmp_path / "s.nc"
+    sgphys.io.save(ds, path)
+    r = sg("info", str(path))
+    assert r.returncode == 0, r.stderr
+    assert "converged (exact): not applicable (skipped: discrete prior)" in r.stdout
+    assert "converged (tap): 1 of 2" in r.stdout and "converged 1, max_iter 1" in r.stdout
+    assert "converged (gibbs): 1 of 1" in r.stdout  # the failed point's run (-1) left out
+    assert "failed points: 0 of 2" in r.stdout
+    bad = ds.copy()
+    bad["status"] = ("P", np.array([1, 0], dtype=np.int8), {"long_name": "s", "units": "1"})
+    sgphys.io.save(bad, path)
+    r = sg("info", str(path))
+    assert r.returncode == 0 and "failed points: 1 of 2" in r.stdout, r.stderr
+
+
+def test_a_damaged_file_is_named_in_one_warning_line_and_recomputed(tmp_path):
+    out = tmp_path / "k.nc"
+    args = ("run", "hessian", "--set", "D=[2]", "--set", "P=[3,5]", "--set", "seeds=1",
+            "--out", str(out), "--no-progress")
+    assert sg(*args).returncode == 0
+    ref = sgphys.io.load(out)
+    raw = bytearray(out.read_bytes())
+    at = bytes(raw).find(ref.spectral_density.values.astype("<f8").tobytes())
+    assert at > 0
+    raw[at:at + 64] = bytes(b ^ 0xFF for b in raw[at:at + 64])
+    out.write_bytes(bytes(raw))
+    r = sg(*args)
+    assert r.returncode == 0 and "wrote" in r.stdout, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"sgphys: warning: {out}: checksum mismatch; moved to {out}.corrupt and recomputed"]
+    np.testing.assert_array_equal(sgphys.io.load(out).spectral_density, ref.spectral_density)

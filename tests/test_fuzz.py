@@ -85,11 +85,20 @@ if __name__ == "__main__":
 
     # -- validity predicates (independent of sgphys) --------------------------------------
 
+    def unwrap(v):
+        """A 0-d integer or floating array is a number (the contract: any integer or float
+        type, NumPy scalars and 0-d arrays included, wherever a number is)."""
+        if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+            return v.item()
+        return v
+
     def is_int(v, lo=1):
+        v = unwrap(v)
         return (isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
                 and lo <= v <= 2 ** 62)
 
     def is_real(v, lo=None, strict=True, hi=None):
+        v = unwrap(v)
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
             return False
         try:
@@ -836,7 +845,7 @@ if __name__ == "__main__":
     def _(data):
         eig = np.random.default_rng(0).standard_normal((data.draw(st.integers(1, 3)),
                                                         data.draw(st.integers(1, 8))))
-        eig *= data.draw(st.sampled_from([1.0, 1e308, 0.0]))
+        eig *= data.draw(st.sampled_from([1.0, 1e307, 0.0]))  # |z| < 17: finite
 
         def range_draw(d):
             which = pick(d, ["none", "ok"], ["bad", "bad"])
@@ -1122,6 +1131,315 @@ if __name__ == "__main__":
     def _(data):
         return sgphys.warmup, one_bad(data, {"verbose": bool_arg()})
 
+    # -- files and experiments: hostile paths, number types, memory, damaged files --------------
+
+    import socket
+    import stat
+    import tempfile
+
+    import xarray as xr
+
+    from sgphys import _validate, io
+    from sgphys.sweep import PointStore
+
+    SANDBOX = tempfile.mkdtemp(prefix="sgphys-fuzz-")
+    _SOCK = socket.socket(socket.AF_UNIX)
+    _SOCK.bind(os.path.join(SANDBOX, "socket"))
+    os.mkfifo(os.path.join(SANDBOX, "fifo"))
+    os.mkdir(os.path.join(SANDBOX, "dir"))
+    with open(os.path.join(SANDBOX, "regular.nc"), "wb") as _f:
+        _f.write(b"old")
+    for _name in ("fifo", "socket", "dir", "regular.nc", "nowhere"):
+        os.symlink(os.path.join(SANDBOX, _name), os.path.join(SANDBOX, "link-" + _name))
+    os.symlink(os.path.join(SANDBOX, "link-regular.nc"), os.path.join(SANDBOX, "link-link"))
+    PATH_NAMES = ["fifo", "socket", "dir", "regular.nc", "new.nc", "sub/new.nc", "link-fifo",
+                  "link-socket", "link-dir", "link-regular.nc", "link-nowhere", "link-link",
+                  "regular.nc/x.nc", "dir/", "new/", "/dev/null", "/dev/zero", "/", ""]
+    PATH_JUNK = [3, None, 2.5, True, b"", ["x.nc"], "a\0b", object()]
+
+    def path_ok(p):
+        """Independent judgement of an output path: str (or bytes/PathLike of one),
+        non-empty, no NUL; it does not exist (its nearest existing ancestor a directory)
+        or it is a regular file, or a link whose final target is one."""
+        if isinstance(p, (bool, int, float)) or p is None:
+            return False
+        try:
+            p = os.fsdecode(os.fspath(p))
+        except TypeError:
+            return False
+        if not p or "\0" in p or p.endswith(os.sep):  # a file's path, not a folder's
+            return False
+        if not os.path.lexists(p):
+            parent = os.path.dirname(os.path.abspath(p))
+            while not os.path.lexists(parent):
+                parent = os.path.dirname(parent)
+            return os.path.isdir(parent)
+        try:
+            return stat.S_ISREG(os.stat(p).st_mode)  # follows links; dangling: OSError
+        except OSError:
+            return False
+
+    def path_arg(data):
+        if ALLOW_JUNK[0] and data.draw(st.booleans()):
+            v = data.draw(st.sampled_from(PATH_JUNK))
+        else:
+            name = data.draw(st.sampled_from(PATH_NAMES if ALLOW_JUNK[0] else
+                                             ["regular.nc", "new.nc", "sub/new.nc",
+                                              "link-regular.nc", "link-link"]))
+            v = name if name.startswith("/") or not name else os.path.join(SANDBOX, name)
+            if data.draw(st.booleans()):
+                from pathlib import Path
+
+                v = Path(v) if v else v
+        return v if path_ok(v) else Bad(v, "not a writable file path")
+
+    def kinds():
+        return {n: stat.S_IFMT(os.lstat(os.path.join(SANDBOX, n)).st_mode)
+                for n in os.listdir(SANDBOX)}
+
+    SPECIAL = kinds()
+
+    def untouched_specials(value=None):
+        """Nothing special in the sandbox was replaced or removed (a link stays a link)."""
+        now = kinds()
+        for n, k in SPECIAL.items():
+            assert now.get(n) == k, f"{n} changed: {SPECIAL.get(n)} -> {now.get(n)}"
+
+    @target("io.check_output_path", 150, untouched_specials)
+    def _(data):
+        def fn(out):
+            got = io.check_output_path("out", out)
+            assert isinstance(got, str) and (not os.path.lexists(got)
+                                             or stat.S_ISREG(os.lstat(got).st_mode)), got
+            return got
+        return fn, one_bad(data, {"out": path_arg})
+
+    SMALL = xr.Dataset({"x": (("a", "b"), np.arange(6.0).reshape(3, 2),
+                              {"long_name": "x", "units": "1"}),
+                        "s": ("a", np.array(["", "é", "abc"]),
+                              {"long_name": "label", "units": "1"})},
+                       coords={"a": ("a", np.arange(3), {"long_name": "a", "units": "1"}),
+                               "b": ("b", ["u", "v"], {"long_name": "b", "units": "1"})},
+                       attrs={"experiment": "fuzz", "parameters": "{}"})
+
+    def saved_and_verified(path):
+        back = io.load(path)
+        assert io.verify(back) is None
+        np.testing.assert_array_equal(back.x.values, SMALL.x.values)
+        assert [str(v) for v in back.s.values] == ["", "é", "abc"]
+        untouched_specials()
+
+    @target("io.save", 60, lambda v: None)
+    def _(data):
+        def fn(path):
+            written = io.save(SMALL, path)
+            saved_and_verified(written)
+            return written
+        return fn, one_bad(data, {"path": path_arg})
+
+    def number_variant(data, v, kind):
+        """``v`` as a Python, NumPy or 0-d array number of the same value (all valid)."""
+        conv = data.draw(st.sampled_from(["python", "numpy", "0d", "np32"]))
+        if conv == "python":
+            return v
+        if kind == "i":
+            return {"numpy": np.int64, "0d": lambda x: np.array(x, dtype=np.int16),
+                    "np32": np.uint32}[conv](v)
+        return {"numpy": np.float64, "0d": np.array, "np32": np.float32}[conv](v)
+
+    def exp_int(lo, hi, big=()):
+        """An integer parameter of an experiment: valid values in any number type; bad
+        ones from the junk list or ``big`` (beyond the memory limit)."""
+        def draw(d):
+            if ALLOW_JUNK[0] and d.draw(st.booleans()):
+                v = d.draw(st.sampled_from(list(big) + JUNK))
+                return v if is_int(v) and v <= hi else Bad(v, "junk or too large")
+            return number_variant(d, d.draw(st.integers(lo, hi)), "i")
+        return draw
+
+    def exp_list(lo, hi, big=()):
+        def draw(d):
+            if ALLOW_JUNK[0] and d.draw(st.booleans()):
+                v = d.draw(st.sampled_from([[b] for b in big] + [[], [2, 2], ["2"], [2.5],
+                                                                  [True], [-1], None]))
+                return Bad(v, "bad list")
+            vals = d.draw(st.lists(st.integers(lo, hi), min_size=1, max_size=2, unique=True))
+            form = d.draw(st.sampled_from(["list", "array", "tuple", "scalar"]))
+            if form == "array":
+                return np.array(vals)
+            if form == "tuple":
+                return tuple(number_variant(d, v, "i") for v in vals)
+            if form == "scalar":
+                return number_variant(d, vals[0], "i")
+            return [number_variant(d, v, "i") for v in vals]
+        return draw
+
+    def exp_real(lo, hi):
+        def draw(d):
+            if ALLOW_JUNK[0] and d.draw(st.booleans()):
+                v = d.draw(st.sampled_from(JUNK))
+                return v if is_real(v, lo, strict=False) else Bad(v, "junk")
+            return number_variant(d, d.draw(st.sampled_from([lo, 0.5 * (lo + hi), hi])), "f")
+        return draw
+
+    LIMIT = 2 ** 30  # the memory limit of these targets (the machine's may be anything)
+
+    def with_limit(fn):
+        def call(**kw):
+            old = _validate.MAX_MEMORY
+            _validate.MAX_MEMORY = LIMIT
+            try:
+                return fn(**kw)
+            finally:
+                _validate.MAX_MEMORY = old
+        return call
+
+    def stored_values_right(ds):
+        """A computed point stores n_spins = D(D+1) finite eigenvalues and NaN padding up to
+        the largest D's; a failed one its message; the Dataset its valid checksum."""
+        for D in ds.D.values:
+            n = int(D) * (int(D) + 1)
+            ok = ds.status.sel(D=D).values == 1
+            eig = ds.eigenvalues.sel(D=D).values[ok]
+            assert np.isfinite(eig[..., :n]).all() and np.isnan(eig[..., n:]).all()
+            assert all(str(e) for e in ds.error.sel(D=D).values[~ok])
+        assert io.verify(ds) is None
+
+    @target("run_experiment[numbers, memory]", 60, stored_values_right)
+    def _(data):
+        return with_limit(lambda **kw: sgphys.run_experiment("hessian", **kw)), one_bad(data, {
+            "D": exp_list(1, 3, big=[20000, 10 ** 5, 10 ** 7]), "P": exp_list(2, 6),
+            "N": exp_int(2, 10, big=[10 ** 12]), "seeds": exp_int(1, 2, big=[10 ** 12]),
+            "bins": exp_int(1, 10, big=[10 ** 11]), "lam": exp_real(0.0, 1.0),
+            "workers": exp_int(1, 1)})
+
+    @target("run_experiment[out]", 30, lambda ds: untouched_specials())
+    def _(data):
+        return (lambda **kw: sgphys.run_experiment("hessian", D=[2], P=[3], seeds=1, N=5, **kw),
+                one_bad(data, {"out": lambda d: (lambda v: None if isinstance(v, Bad) and v.value
+                                                 is None else v)(path_arg(d))}))  # None: no file
+
+    def damaged_copy(data, raw, suffix):
+        """``raw`` with 1 to 64 bytes flipped at a drawn offset, written to a fresh file."""
+        offset = data.draw(st.integers(0, len(raw) - 1), label="offset")
+        n = data.draw(st.integers(1, 64), label="bytes")
+        mask = data.draw(st.sampled_from([0xFF, 0x01, 0x80]), label="mask")
+        b = bytearray(raw)
+        b[offset:offset + n] = bytes(x ^ mask for x in b[offset:offset + n])
+        fd, path = tempfile.mkstemp(suffix=suffix, dir=SANDBOX)
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(b))
+        return path
+
+    _NC = os.path.join(SANDBOX, "small.nc")
+    io.save(SMALL, _NC)
+    with open(_NC, "rb") as _f:
+        NC_BYTES = _f.read()
+
+    def damaged_netcdf_checked(value):
+        """A damaged file either fails (ValueError: unreadable), fails its checksum, or
+        reads back the original values: never different values with a valid checksum."""
+        back, problem = value
+        if problem is None:
+            np.testing.assert_array_equal(back.x.values, SMALL.x.values)
+            assert [str(v) for v in back.s.values] == ["", "é", "abc"]
+            assert [str(v) for v in back.b.values] == ["u", "v"]
+            np.testing.assert_array_equal(back.a.values, SMALL.a.values)
+        else:
+            assert problem == "checksum mismatch", problem
+
+    @target("io.verify[damaged netCDF]", 120, damaged_netcdf_checked)
+    def _(data):
+        path = damaged_copy(data, NC_BYTES, ".nc")
+
+        def fn():
+            try:
+                back = io.load(path)
+                return back, io.verify(back)
+            finally:
+                os.unlink(path)
+        return fn, {}
+
+    _STORE = PointStore(os.path.join(SANDBOX, "store"))
+    _RESULT = {"x": np.linspace(0.0, 1.0, 50), "r": np.asarray("converged"),
+               "__status__": np.asarray(1)}
+    _STORE.put("a" * 20, _RESULT)
+    with open(os.path.join(SANDBOX, "store", "a" * 20 + ".npz"), "rb") as _f:
+        NPZ_BYTES = _f.read()
+
+    def point_file_checked(got):
+        """A damaged point file is refused (None) or gives back exactly what was stored."""
+        if got is not None:
+            assert set(got) == set(_RESULT), set(got)
+            for k, v in _RESULT.items():
+                np.testing.assert_array_equal(got[k], v)
+
+    @target("PointStore.get[damaged]", 120, point_file_checked)
+    def _(data):
+        path = os.path.join(SANDBOX, "store", "a" * 20 + ".npz")
+        with open(path, "wb") as f:
+            f.write(bytes(bytearray(NPZ_BYTES)))
+        tmp = damaged_copy(data, NPZ_BYTES, ".npz")
+        os.replace(tmp, path)
+
+        def fn():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = _STORE.get("a" * 20)
+            for leftover in os.listdir(os.path.join(SANDBOX, "store")):
+                if leftover.endswith(".corrupt"):
+                    os.unlink(os.path.join(SANDBOX, "store", leftover))
+            return got
+        return fn, {}
+
+    import contextlib
+    import io as _stdio
+
+    from sgphys import cli
+
+    def cli_checked(value):
+        """Exit status 0, 1 or 2; an error (2) is one line on stderr, never a traceback
+        (argparse's own usage errors print its usage line too)."""
+        code, err, parse_error = value
+        assert code in (0, 1, 2), (code, err)
+        assert "Traceback" not in err, err
+        if code == 2 and not parse_error:
+            assert len(err.strip().splitlines()) == 1, err
+        untouched_specials()
+
+    SET_VALUES = ["D=[2]", "P=[3]", "seeds=1", "N=5", "D=[20000]", "D=[1e9]", "P=[3,3]",
+                  "seeds=0", "lam=-1", "bins=1e12", "bins=100000000000", "D=", "=3", "D=[2",
+                  "gamma=1", "N=\"x\"", "lam=NaN", "seeds=1.0", "N=[5]"]
+
+    @target("cli.main", 40, cli_checked)
+    def _(data):
+        cmd = data.draw(st.sampled_from(["run", "info", "list"]))
+        if cmd == "list":
+            argv = ["list"] + data.draw(st.lists(st.sampled_from(
+                ["hessian", "fig9", "phase_diagram", "--x", ""]), max_size=2))
+        elif cmd == "info":
+            name = data.draw(st.sampled_from(PATH_NAMES + ["small.nc"]))
+            argv = ["info", name if name.startswith("/") or not name
+                    else os.path.join(SANDBOX, name)]
+        else:
+            sets = ["D=[2]", "P=[3]", "seeds=1", "N=5"] + data.draw(
+                st.lists(st.sampled_from(SET_VALUES), max_size=2))
+            name = data.draw(st.sampled_from(PATH_NAMES))
+            argv = ["run", "hessian", "--no-progress", "--out",
+                    name if name.startswith("/") or not name else os.path.join(SANDBOX, name)]
+            for item in sets:
+                argv += ["--set", item]
+
+        def fn():
+            err = _stdio.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(_stdio.StringIO()):
+                try:
+                    code, parse_error = cli.main(argv), False
+                except SystemExit as exc:  # argparse: usage errors
+                    code, parse_error = exc.code, True
+            return code, err.getvalue(), parse_error
+        return fn, {}
+
     # -- the loop ------------------------------------------------------------------------------------------
 
     def bad_names(kwargs):
@@ -1200,10 +1518,11 @@ if __name__ == "__main__":
             print(f"\n=== {name} ===\n{type(exc).__name__}: {exc}")
         return 1 if failures else 0
 
-    #: public names not fuzzed: a plain record the solvers fill, and the experiment runner
-    #: (minutes per call; its parameters are checked by the experiments' own tests)
-    NOT_FUZZED = {"Marginals", "run_experiment"}
-    ALSO_COVERED = {"zero_mode_fraction": "observables.zero_mode_fraction"}
+    #: public names not fuzzed: a plain record the solvers fill (the experiment runner is
+    #: fuzzed on its cheapest experiment, the Hessian spectrum of tiny models)
+    NOT_FUZZED = {"Marginals"}
+    ALSO_COVERED = {"zero_mode_fraction": "observables.zero_mode_fraction",
+                    "run_experiment": "run_experiment[numbers, memory]"}
     public = {name for name in sgphys.__all__ if callable(getattr(sgphys, name))}
     missing = sorted(name for name in public - NOT_FUZZED
                      if name not in TARGETS and name not in ALSO_COVERED

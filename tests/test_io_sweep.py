@@ -252,3 +252,342 @@ def test_pool_workers_die_with_a_killed_sweep(tmp_path):
     while time.time() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.05)
     assert not any(_alive(w) for w in workers)
+
+
+# -- hostile files: output paths, checksums, leftovers, CF -----------------------------------
+
+import socket  # noqa: E402
+import warnings  # noqa: E402
+
+from sgphys.sweep import PointStore  # noqa: E402
+
+HESS = dict(D=[2, 3], P=[3, 5], seeds=1, N=20)
+
+
+def _special_paths(tmp_path):
+    """A FIFO, a socket, a directory and symbolic links to each, and a dangling link."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    paths = {"FIFO": fifo, "socket": sock_path, "directory": folder}
+    for label, target in list(paths.items()):
+        link = tmp_path / f"link-to-{target.name}"
+        link.symlink_to(target)
+        paths[f"link to {label}"] = link
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere.nc")
+    paths["dangling link"] = dangling
+    return paths, sock
+
+
+def _snapshot(folder):
+    return sorted((p.name, p.is_dir()) for p in Path(folder).iterdir())
+
+
+def test_special_output_paths_are_refused_before_any_work(tmp_path, monkeypatch):
+    """A FIFO, socket, directory (or a link to one, or a dangling link) as ``out`` or as
+    io.save's path: ValueError naming the parameter, and nothing computed or written (a
+    FIFO is never opened: opening one for writing would block)."""
+    paths, sock = _special_paths(tmp_path)
+    from sgphys.experiments import get_experiment
+
+    calls = []
+    exp = get_experiment("hessian")
+    monkeypatch.setattr(exp, "point", lambda *a: calls.append(a))
+    ds = xr.Dataset({"x": ("a", np.arange(3.0), {"long_name": "x", "units": "1"})},
+                    coords={"a": ("a", np.arange(3), {"long_name": "a", "units": "1"})})
+    try:
+        before = _snapshot(tmp_path)
+        for label, path in paths.items():
+            with pytest.raises(ValueError, match=r"^out=") as info:
+                sgphys.run_experiment("hessian", out=path, **HESS)
+            assert "regular file" in str(info.value) or "dangling" in str(info.value), label
+            with pytest.raises(ValueError, match=r"^path="):
+                io.save(ds, path)
+        assert calls == [] and _snapshot(tmp_path) == before
+    finally:
+        sock.close()
+    for bad in (3, 2.5, True, b"", "", "a\0b", ["x.nc"], str(tmp_path / "new") + os.sep):
+        with pytest.raises(ValueError, match="out"):
+            sgphys.run_experiment("hessian", out=bad, **HESS)
+    # a file where a parent directory should be
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(ValueError, match="not a directory"):
+        io.check_output_path("out", tmp_path / "plain" / "k.nc")
+
+
+def test_dev_null_is_refused_without_writing():
+    """A character device is refused by looking at it only (lstat): nothing is opened."""
+    if not os.path.exists("/dev/null"):
+        pytest.skip("no /dev/null")
+    with pytest.raises(ValueError, match="character device"):
+        io.check_output_path("out", "/dev/null")
+    assert os.path.exists("/dev/null")
+
+
+def test_a_symbolic_link_to_a_regular_file_is_followed_and_kept(tmp_path):
+    """The documented rule: the link's target is replaced atomically, the link stays a
+    link (and its lock and point store sit beside the target)."""
+    real_dir = tmp_path / "store"
+    real_dir.mkdir()
+    target = real_dir / "k.nc"
+    sgphys.run_experiment("hessian", out=target, **{**HESS, "N": 10})  # another run's file
+    link = tmp_path / "k.nc"
+    link.symlink_to(target)
+    ds = sgphys.run_experiment("hessian", out=link, **HESS)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    back = io.load(target)
+    np.testing.assert_array_equal(back.eigenvalues.values, ds.eigenvalues.values)
+    assert sorted(p.name for p in real_dir.iterdir()) == ["k.nc"]  # no lock, store or tmp
+    assert io.check_output_path("out", link) == os.path.realpath(target)
+
+
+def test_numpy_and_zero_d_numbers_are_parameters_like_python_numbers(tmp_path):
+    """NumPy integers and floats and 0-d arrays are accepted wherever a number is, and give
+    the same parameters (the same file key and values) as Python numbers."""
+    plain = sgphys.run_experiment("hessian", D=[2], P=[30, 40, 50], seeds=1, N=20, lam=0.5,
+                                  out=tmp_path / "a.nc")
+    numpy = sgphys.run_experiment("hessian", D=np.array([2], dtype=np.int32),
+                                  P=list(np.arange(30, 60, 10)), seeds=np.int64(1),
+                                  N=np.array(20), lam=np.float32(0.5), bins=np.uint16(45),
+                                  zero_atol=np.array(1e-5), out=tmp_path / "b.nc")
+    assert numpy.attrs["parameters"] == plain.attrs["parameters"]
+    np.testing.assert_array_equal(numpy.eigenvalues.values, plain.eigenvalues.values)
+    for bad in ({"seeds": np.array([1, 2])}, {"N": np.float64(2.5)}, {"lam": np.array(1j)},
+                {"D": [np.bool_(True)]}, {"seeds": np.float64(1.0)}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            sgphys.run_experiment("hessian", **{**dict(D=[2], P=[30], seeds=1, N=20), **bad})
+    with pytest.raises(ValueError, match="workers"):
+        sgphys.run_experiment("hessian", workers=np.float64(2.0), **HESS)
+
+
+def _xor(path, offset, n=64):
+    data = bytearray(path.read_bytes())
+    data[offset:offset + n] = bytes(b ^ 0xFF for b in data[offset:offset + n])
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_netcdf_file_is_moved_aside_and_recomputed(tmp_path):
+    """64 flipped bytes inside a stored variable's values: the checksum no longer matches,
+    the file is named in a warning, moved to .corrupt and recomputed (values as before).
+    64 flipped bytes in the middle of the file: whatever they hit, the rerun's values are
+    right."""
+    out = tmp_path / "k.nc"
+    ref = sgphys.run_experiment("hessian", out=out, **HESS)
+    assert io.verify(io.load(out)) is None
+    raw = out.read_bytes()
+    values = ref.spectral_density.values.astype("<f8").tobytes()
+    offset = raw.find(values)
+    assert offset > 0  # stored contiguously and uncompressed
+    _xor(out, offset + 8)
+    with pytest.warns(RuntimeWarning, match="k.nc: checksum mismatch"):
+        again = sgphys.run_experiment("hessian", out=out, **HESS)
+    assert (tmp_path / "k.nc.corrupt").exists()
+    for name in ref.data_vars:
+        np.testing.assert_array_equal(again[name].values, ref[name].values, err_msg=name)
+    assert io.verify(io.load(out)) is None
+    (tmp_path / "k.nc.corrupt").unlink()
+    _xor(out, out.stat().st_size // 2)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        third = sgphys.run_experiment("hessian", out=out, **HESS)
+    for name in ref.data_vars:
+        np.testing.assert_array_equal(third[name].values, ref[name].values, err_msg=name)
+    np.testing.assert_array_equal(io.load(out).eigenvalues.values, ref.eigenvalues.values)
+
+
+def test_checksum_covers_values_and_key_not_history():
+    ds = sgphys.run_experiment("hessian", D=[2], P=[3], seeds=1, N=20)
+    assert io.verify(ds) is None
+    for change in ("value", "key", "coord"):
+        other = ds.copy(deep=True)
+        if change == "value":
+            other["zero_mode_fraction"].values[...] += 1e-12
+        elif change == "key":
+            other.attrs["parameters"] = other.attrs["parameters"].replace('"N": 20', '"N": 21')
+        else:
+            other = other.assign_coords(bin=other.bin.values + 1e-9)
+        assert io.verify(other) == "checksum mismatch", change
+    other = ds.copy()
+    other.attrs["history"] = "rewritten"
+    assert io.verify(other) is None
+    del other.attrs["checksum"]
+    assert io.verify(other) == "no checksum"
+
+
+def test_swapped_point_files_are_detected_and_recomputed(tmp_path, monkeypatch):
+    """Each point file holds its key and a checksum: two files swapped in the store (each
+    a valid file of another point) are named, moved aside and recomputed."""
+    out = tmp_path / "k.nc"
+
+    def interrupted(ds, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sgphys.run_experiment("hessian", out=out, **HESS)
+    monkeypatch.undo()
+    files = sorted((tmp_path / "k.nc.partial").glob("*.npz"))
+    assert len(files) == 4 and not out.exists()
+    a, b = files[0], files[1]
+    tmp = a.with_suffix(".swap")
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    with pytest.warns(RuntimeWarning, match="another point") as record:
+        resumed = sgphys.run_experiment("hessian", out=out, **HESS)
+    named = " ".join(str(w.message) for w in record)
+    assert a.name in named and b.name in named
+    fresh = sgphys.run_experiment("hessian", **HESS)
+    for name in fresh.data_vars:
+        np.testing.assert_array_equal(resumed[name].values, fresh[name].values, err_msg=name)
+
+
+def test_a_point_file_with_other_values_fails_its_checksum(tmp_path):
+    """A valid zip whose values were changed (its stored key and checksum kept), or a
+    damaged one (the zip's CRC): refused and moved aside; an intact one read back."""
+    key = "0" * 20
+    store = PointStore(tmp_path / "s")
+    store.put(key, {"x": np.arange(100.0), "__status__": np.asarray(1)})
+    path = tmp_path / "s" / (key + ".npz")
+    assert np.array_equal(store.get(key)["x"], np.arange(100.0))
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["x"][7] += 1e-9
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+    with pytest.warns(RuntimeWarning, match=f"{key}.npz is unusable.*checksum mismatch"):
+        assert store.get(key) is None
+    assert (tmp_path / "s" / (key + ".npz.corrupt")).exists() and not path.exists()
+    store.put(key, {"x": np.arange(100.0), "__status__": np.asarray(1)})
+    offset = path.read_bytes().find(np.arange(100.0).tobytes())
+    assert offset > 0  # npz is an uncompressed zip
+    _xor(path, offset + 80, 8)
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        assert store.get(key) is None
+
+
+def test_leftovers_of_a_killed_save_are_removed_and_nothing_else(tmp_path):
+    out = tmp_path / "k.nc"
+    mine = tmp_path / ".k.nc.ab12_x9z.tmp"  # what mkstemp names a killed save's file
+    others = [tmp_path / ".k.nc.short.tmp", tmp_path / ".kk.nc.ab12_x9z.tmp",
+              tmp_path / "k.nc.ab12_x9z.tmp", tmp_path / ".k.nc.ab12_x9z.tmp.keep"]
+    for p in [mine] + others:
+        p.write_bytes(b"partial")
+    folder = tmp_path / ".k.nc.abcdefgh.tmp"
+    folder.mkdir()  # the pattern, but not a regular file: kept
+    sgphys.run_experiment("hessian", out=out, **HESS)
+    assert not mine.exists() and all(p.exists() for p in others) and folder.is_dir()
+    # the point store's own leftovers (.<20 hex key><8 characters>.tmp), when it is opened
+    store = tmp_path / "k.nc.partial"
+    store.mkdir()
+    leftover = store / (".{}abcd_123.tmp".format("f" * 20))
+    kept = [store / (".{}abcd_123.tmp".format("g" * 20)), store / ("f" * 20 + ".npz")]
+    for p in [leftover] + kept:
+        p.write_bytes(b"partial")
+    PointStore(store)
+    assert not leftover.exists() and all(p.exists() for p in kept)
+
+
+def test_a_bad_scheduler_leaves_no_empty_point_store(tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "k.nc"
+    with pytest.raises(ValueError, match="scheme"):
+        sgphys.run_experiment("hessian", out=out, scheduler="bogus://nowhere", **HESS)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="scheduler"):
+        sgphys.run_experiment("hessian", out=out, scheduler=3, **HESS)
+
+
+def test_memory_limit_is_checked_before_anything_is_allocated(tmp_path, monkeypatch):
+    """D whose spin model cannot fit (n_spins^2 doubles) is refused at once, naming D and
+    the memory, for any limit; a bad SGPHYS_MAX_MEMORY stops the run (one message), not
+    every point."""
+    from sgphys import _validate
+
+    for D in (20000, 100000):
+        with pytest.raises(ValueError, match=rf"^D={D}: .* needs about .*TiB"):
+            sgphys.run_experiment("hessian", out=tmp_path / "k.nc", D=[D], P=[30], seeds=1)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", "lots")
+    with pytest.raises(ValueError, match="SGPHYS_MAX_MEMORY"):
+        sgphys.run_experiment("hessian", **HESS)
+    # a limit of 400 KiB: D = 10 (n = 110, 3 n^2 doubles = 290 KB) fits, D = 20 (4.2 MB)
+    # not
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", "400K")
+    assert _validate.memory_limit() == 400 * 2 ** 10
+    with pytest.raises(ValueError, match="^D=20: .*MiB"):
+        sgphys.run_experiment("hessian", D=[20], P=[30], seeds=1)
+    # stored results: 10^4 seeds x eigenvalues (110) x 8 B x 3 copies > 400 KiB
+    with pytest.raises(ValueError, match="^sizes=.*seed.*eigenvalues"):
+        sgphys.run_experiment("hessian", D=[10], P=[30], seeds=10 ** 4)
+    # a process pool holds one point per worker: D = 10 fits once, not 4 times
+    with pytest.raises(ValueError, match="^workers=4: 4 points at once"):
+        sgphys.run_experiment("hessian", D=[10], P=[30], seeds=1, workers=4)
+    # a size parameter whose coordinate alone is too large
+    with pytest.raises(ValueError, match="^bins=1000000:"):
+        sgphys.run_experiment("hessian", D=[2], P=[3], seeds=1, bins=10 ** 6)
+
+
+def test_files_follow_cf_conventions(tmp_path):
+    import netCDF4
+
+    out = tmp_path / "q.nc"
+    sgphys.run_experiment("phase_diagram", out=out, D=2, N=[5], P=[20], seeds=1, P_test=10)
+    with netCDF4.Dataset(out) as nc:
+        assert nc.getncattr("Conventions") == "CF-1.11"
+        assert nc.getncattr("checksum").startswith("sha256:")
+        for name, var in nc.variables.items():
+            attrs = var.ncattrs()
+            assert {"long_name", "units"} <= set(attrs), name
+            if name in nc.dimensions:  # a coordinate variable
+                assert "_FillValue" not in attrs, name
+            if var.dtype == str or var.dtype.kind in "SU":  # strings: UTF-8 char arrays
+                assert var.dtype == np.dtype("S1") and var.getncattr("_Encoding") == "utf-8"
+    back = io.load(out)
+    assert list(back.solver.values) == ["exact", "tap"] and io.verify(back) is None
+
+
+def test_compliance_checker_finds_no_cf_error(tmp_path):
+    """The IOOS compliance checker (optional: pip install compliance-checker) on a small
+    file: no errors or warnings."""
+    import shutil
+
+    exe = shutil.which("compliance-checker") or shutil.which(
+        "compliance-checker", path=os.path.dirname(sys.executable))
+    if exe is None:
+        pytest.skip("compliance-checker is not installed")
+    out = tmp_path / "q.nc"
+    sgphys.run_experiment("phase_diagram", out=out, D=2, N=[5], P=[20], seeds=1, P_test=10)
+    r = subprocess.run([exe, "--test=cf:1.11", "--criteria=strict", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "All tests passed" in r.stdout, r.stdout + r.stderr
+    assert "exceptions occurred" not in r.stderr, r.stderr
+
+
+KILLED_SAVE = textwrap.dedent("""
+    import os, signal, sys
+    import xarray as xr
+    import sgphys
+    original = xr.Dataset.to_netcdf
+    def write_then_die(self, path, *args, **kwargs):
+        original(self, path, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)  # between the temporary file and the rename
+    xr.Dataset.to_netcdf = write_then_die
+    sgphys.run_experiment("hessian", out=sys.argv[1], D=[2, 3], P=[3, 5], seeds=1, N=20)
+""")
+
+
+def test_a_save_killed_before_its_rename_leaves_a_leftover_the_next_run_removes(tmp_path):
+    out = tmp_path / "k.nc"
+    proc = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(out)], timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".k.nc.") and not out.exists()
+    ds = sgphys.run_experiment("hessian", out=out, **HESS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.nc"]
+    assert io.verify(io.load(out)) is None and ds.status.values.all()

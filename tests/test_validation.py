@@ -406,3 +406,78 @@ def test_observables_check_their_container_arguments():
                                            np.ones(2), np.ones(2), 1)
     with pytest.raises(ValueError, match="values"):  # the x^4 power sums overflowed to NaN
         sgphys.block_statistics(huge)
+
+
+def test_rbp_runs_with_the_jit_disabled():
+    """With NUMBA_DISABLE_JIT=1 the kernels run as Python; r-BP's bit-cast intrinsics then
+    fall back to NumPy views and the fixed point still equals the exact marginals (a
+    Gaussian model: r-BP's means are exact at its fixed point)."""
+    code = textwrap.dedent("""
+        import numpy as np, sgphys
+        from sgphys.kernels import rbp
+        x = -2.5e-300
+        assert rbp._float(rbp._bits(x)) == x
+        assert rbp._bits(1.0) == 0x3FF0000000000000
+        m = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(2, 5, 100, seed=0), 0.5)
+        r, e = sgphys.solve_rbp(m, 1.0), sgphys.solve_exact(m, 1.0)
+        assert r.converged, r.reason
+        print(float(np.abs(r.W - e.W).max()))
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=root)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, cwd=root, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert float(proc.stdout.split()[-1]) < 1e-8
+
+
+def test_array_errors_name_dtype_and_shape_never_the_contents():
+    values = np.full((40, 50), 1.2345678) + 1j
+    with pytest.raises(ValueError) as info:
+        _validate.check_array("W", values)
+    msg = str(info.value)
+    assert "W" in msg and "complex128" in msg and "(40, 50)" in msg and "1.234" not in msg
+    bad = np.full((3, 7), 9.87654)
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError) as info:
+        _validate.check_array("h", bad)
+    assert "(3, 7)" in str(info.value) and "9.876" not in str(info.value)
+    with pytest.raises(ValueError) as info:
+        _validate.check_positive_int("D", np.arange(1000.0) + 0.123)
+    assert "shape (1000,)" in str(info.value) and "0.123" not in str(info.value)
+
+
+@pytest.mark.parametrize("value,expected", [
+    (np.int64(3), 3), (np.uint8(3), 3), (np.array(3), 3), (np.array(3, dtype=np.int16), 3),
+    (np.float32(0.5), 0.5), (np.array(2.5), 2.5), (7, 7), (np.bool_(True), True)])
+def test_any_integer_or_float_type_is_a_number(value, expected):
+    got = _validate.as_scalar(value)
+    assert got == expected and type(got) is type(expected)
+    if type(expected) is int and expected >= 1:
+        assert _validate.check_positive_int("n", value) == expected
+    if type(expected) in (int, float):
+        assert _validate.check_nonnegative("x", value) == float(expected)
+    if type(expected) is bool:
+        with pytest.raises(ValueError, match="n"):
+            _validate.check_positive_int("n", value)
+    for not_a_number in (np.array([3]), np.array(3 + 0j), np.array("3"), "3"):
+        with pytest.raises(ValueError, match="x"):
+            _validate.check_nonnegative("x", not_a_number)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1000", 1000), ("8G", 8 * 2 ** 30), ("8 GiB", 8 * 2 ** 30), ("8gb", 8 * 2 ** 30),
+    ("1.5M", 3 * 2 ** 19), ("2e9", 2 * 10 ** 9), ("1T", 2 ** 40), (" 64k ", 2 ** 16)])
+def test_memory_limit_parses_sizes(monkeypatch, text, expected):
+    monkeypatch.setattr(_validate, "MAX_MEMORY", None)
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", text)
+    assert _validate.memory_limit() == expected
+
+
+@pytest.mark.parametrize("text", ["lots", "-5", "0", "inf", "nan", "8X", "1e400", "G", "0.5"])
+def test_a_bad_memory_limit_is_one_clear_error(monkeypatch, text):
+    monkeypatch.setattr(_validate, "MAX_MEMORY", None)
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", text)
+    with pytest.raises(ValueError, match="SGPHYS_MAX_MEMORY") as info:
+        _validate.memory_limit()
+    assert len(str(info.value).splitlines()) == 1

@@ -10,17 +10,20 @@ variables with their dims, long_name and units. :func:`run_experiment` runs the 
 
 from __future__ import annotations
 
+import fractions
 import importlib
 import json
+import math
 import numbers
 import os
+import warnings
 
 import numpy as np
 
 from .. import io
 from ..registry import get_solver, settings_of, solver_kwargs, solver_names
-from .._validate import (check_fraction, check_nonnegative, check_positive,
-                         check_positive_int)
+from .._validate import (_short, as_scalar, check_bool, check_fraction, check_memory,
+                         check_nonnegative, check_positive, check_positive_int, memory_limit)
 from ..sweep import OutputLock, PointStore, code_version, make_points, run_points
 from ._base import DIM_LABELS, Experiment, Var
 
@@ -52,9 +55,36 @@ def get_experiment(name) -> Experiment:
     return _REGISTRY[name]
 
 
+def normalise(value):
+    """``value`` with every number as a plain Python ``int`` or ``float`` (NumPy scalars,
+    0-d arrays, fractions), arrays and tuples as lists and dict values normalised, so
+    parameters compare, hash and serialise (JSON) the same whatever their source types.
+    Anything else (strings, booleans, complex, objects) is returned unchanged for the
+    checks to judge."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return as_scalar(value)
+        if value.dtype.kind in "biuf":
+            return value.tolist()
+        return [normalise(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items()}
+    value = as_scalar(value)
+    if isinstance(value, fractions.Fraction) or (
+            isinstance(value, numbers.Real) and not isinstance(value, (int, float, bool))):
+        try:
+            return float(value)
+        except (OverflowError, ValueError, TypeError):
+            return value
+    return value
+
+
 def _check_seed(name, value):
+    value = as_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"{name} must be a non-negative integer, got {_short(value)}")
     return int(value)
 
 
@@ -82,10 +112,10 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
     Swept parameters become lists (a scalar override is a one-value sweep); unknown keys
     and bad values raise ValueError naming the key.
     """
-    if preset not in exp.presets:
-        raise ValueError(f"preset must be one of {sorted(exp.presets)}, got {preset!r}")
+    if not isinstance(preset, str) or preset not in exp.presets:
+        raise ValueError(f"preset must be one of {sorted(exp.presets)}, got {_short(preset)}")
     params = json.loads(json.dumps(exp.presets[preset]))
-    overrides = dict(overrides or {})
+    overrides = {k: normalise(v) for k, v in dict(overrides or {}).items()}
     runs_solvers = "solvers" in params
     if "solvers" in overrides and runs_solvers:
         params["solvers"] = overrides.pop("solvers")
@@ -103,15 +133,19 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
     for key in exp.sweep + tuple(exp.inner):
         vals = params[key]
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
-            raise ValueError(f"{key} must be a list of numbers, got {vals!r}")
+            raise ValueError(f"{key} must be a list of numbers, got {_short(vals)}")
         if key in ("D", "N", "P"):
             if not all(isinstance(v, numbers.Integral) and v >= 1 for v in vals):
-                raise ValueError(f"{key} must be a list of positive integers, got {vals!r}")
+                raise ValueError(f"{key} must be a list of positive integers, got "
+                                 f"{_short(vals)}")
+        if not all(math.isfinite(v) for v in vals if not isinstance(v, numbers.Integral)):
+            raise ValueError(f"{key} must be a list of finite numbers, got {_short(vals)}")
         if len(set(vals)) != len(vals):
-            raise ValueError(f"{key} has repeated values: {vals!r}")
+            raise ValueError(f"{key} has repeated values: {_short(vals)}")
     seeds = params.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
-        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+        raise ValueError(f"seeds must be a positive integer, got {_short(seeds)}")
+    check_positive_int("seeds", seeds)
     for key, check in PARAM_CHECKS.items():
         if key in params:
             listed = key in exp.sweep or key in exp.inner
@@ -139,9 +173,95 @@ def resolve_params(exp: Experiment, preset="quick", overrides=None) -> dict:
             params.setdefault(key, default)
         for name in params["solvers"]:  # every setting checked before the first point
             solver_kwargs(name, params)
+    try:
+        _params_json(params)
+    except (TypeError, ValueError):
+        bad = [k for k, v in params.items() if not _serialisable(v)]
+        raise ValueError(f"parameter(s) {bad} must be numbers, strings, booleans or lists "
+                         "of them") from None
+    # memory: every size the parameters imply, before the coords allocate anything
+    _check_sizes(exp, params)
     # the experiment's own checks (its coords validate its parameters) before any point
-    exp.coords(params)
+    coords = exp.coords(params)
+    _check_stored_size(exp, params, coords)
     return params
+
+
+def _serialisable(value):
+    try:
+        _params_json(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+#: integer parameters that never size an array (the experiment seed)
+_NOT_SIZES = frozenset({"seed"})
+
+
+def _point_model_bytes(exp, params):
+    """Bytes of one point's spin model (:func:`_check_sizes`), 0 without one."""
+    if not exp.spin_model or "D" not in params:
+        return 0
+    Ds = params["D"] if isinstance(params["D"], list) else [params["D"]]
+    n = max(Ds) * (max(Ds) + 1)
+    Ps = params.get("P")
+    Ps = [p for p in (Ps if isinstance(Ps, list) else [Ps]) if isinstance(p, numbers.Integral)]
+    return 8 * 3 * n * n + 8 * max(Ps, default=0) * n
+
+
+def _check_sizes(exp, params):
+    """Refuse (ValueError naming the parameter and the memory needed) sizes that cannot
+    fit :func:`sgphys._validate.memory_limit`: every integer parameter as a length of
+    doubles (a coordinate's lower bound), and with :attr:`Experiment.spin_model` one
+    point's spin model of the largest D (its couplings, 3 n_spins^2 doubles, and the P x
+    n_spins features). The limit is read once here, so a bad ``SGPHYS_MAX_MEMORY`` stops
+    the run before its first point."""
+    memory_limit()
+    for key, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        ints = [v for v in values if isinstance(v, numbers.Integral) and not isinstance(v, bool)]
+        if ints and key not in _NOT_SIZES:
+            big = max(ints)
+            check_memory(key, big, 8 * big, f"an array of {key} doubles")
+    if not exp.spin_model or "D" not in params:
+        return
+    Ds = params["D"] if isinstance(params["D"], list) else [params["D"]]
+    D = max(Ds)
+    n = D * (D + 1)
+    model = 8 * 3 * n * n
+    check_memory("D", D, model, f"one point's spin model (3 n_spins^2 doubles of couplings, "
+                 f"n_spins = D(D+1) = {n})")
+    Ps = params.get("P")
+    Ps = Ps if isinstance(Ps, list) else [Ps]
+    Ps = [p for p in Ps if isinstance(p, numbers.Integral)]
+    if Ps:
+        P = max(Ps)
+        check_memory("P", P, model + 8 * P * n, f"one point's spin model with D={D} "
+                     f"(couplings and the P x n_spins features, n_spins = {n})")
+
+
+def _check_stored_size(exp, params, coords):
+    """Refuse a sweep whose stored results (every variable over the swept dims, seeds and
+    its own dims; held per point, assembled and encoded: ~3 copies) exceed the memory
+    limit, naming the sizes."""
+    sizes = {d: len(params[d]) for d in exp.sweep}
+    sizes["seed"] = params["seeds"]
+    base = math.prod(sizes.values())
+    extra = {d: len(v[0]) for d, v in coords.items()}
+    total, largest = 0, None
+    for name, var in exp.variables(params).items():
+        shape = tuple(sizes.values()) + tuple(extra.get(d, 1) for d in var.dims)
+        nbytes = base * math.prod(extra.get(d, 1) for d in var.dims) * (
+            64 if var.kind == "s" else 8)
+        total += nbytes
+        if largest is None or nbytes > largest[1]:
+            largest = (name, nbytes, shape)
+    if largest is not None:
+        dims = {**sizes, **{d: extra[d] for d in exp.variables(params)[largest[0]].dims
+                            if d in extra}}
+        check_memory("sizes", dims, 3 * total,
+                     f"the sweep's results (largest: {largest[0]} of shape {largest[2]})")
 
 
 def _place(array, idx, value, experiment, name):
@@ -238,47 +358,107 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     scheduler : str, optional
         ``"local"`` or the address of a dask.distributed scheduler.
     out : path, optional
-        netCDF output. Finished points are kept in ``<out>.partial/`` until the file is
-        written, so an interrupted run resumes where it stopped; a complete file with the
-        same parameters is returned without recomputing (unless ``reuse`` is False).
+        netCDF output: a regular file or a path that does not exist (a symbolic link is
+        followed to the regular file it names, which is replaced; see
+        :func:`sgphys.io.check_output_path`). Finished points are kept in
+        ``<out>.partial/`` until the file is written, so an interrupted run resumes where
+        it stopped; a complete file with the same parameters, code and a valid checksum is
+        returned without recomputing (unless ``reuse`` is False). A file whose checksum
+        does not match, or that cannot be read, is reported (a warning), moved aside to
+        ``<out>.corrupt`` and recomputed.
     resume : bool
         False discards finished points of an earlier interrupted run (and recomputes a
         complete file).
     reuse : bool
         False recomputes a complete file with the same parameters (finished points of an
         interrupted run are still kept unless ``resume`` is False).
-    progress : bool, optional
-        tqdm bar over points; default on only when stderr is a terminal.
+    progress : bool or "text", optional
+        tqdm bar over points; default on only when stderr is a terminal. ``"text"``: whole
+        lines on stderr (start, every ~10 %, finish), for logs.
 
     Raises
     ------
     ValueError
-        Bad parameters (checked before the first point runs, :data:`PARAM_CHECKS`).
+        Bad parameters, ``out`` or sizes beyond the memory limit (checked before the first
+        point runs, :data:`PARAM_CHECKS`, :func:`sgphys._validate.memory_limit`).
     sgphys.sweep.SweepLocked
         Another sweep is writing ``out``.
     """
     exp = get_experiment(name)
+    if out is not None:  # the output first: nothing is computed for a path it cannot write
+        out = _check_out(out)
+    workers = as_scalar(workers)
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        raise ValueError(f"workers must be a positive integer, got {_short(workers)}")
+    workers = check_positive_int("workers", workers)
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"scheduler must be None, 'local' or a dask scheduler address, got "
+                         f"{_short(scheduler)}")
+    resume = check_bool("resume", resume)
+    reuse = check_bool("reuse", reuse)
+    if not (progress is None or isinstance(progress, (bool, np.bool_))
+            or (isinstance(progress, str) and progress == "text")):
+        raise ValueError(f"progress must be None, True, False or 'text', got {_short(progress)}")
+    progress = bool(progress) if isinstance(progress, np.bool_) else progress
     params = resolve_params(exp, preset, overrides)
+    if workers > 1 and scheduler is None:  # a pool runs `workers` points at once here
+        check_memory("workers", workers, workers * _point_model_bytes(exp, params),
+                     f"{workers} points at once (each a spin model of the largest D)")
     experiment_seed = int(params.get("seed", 0))
     if out is None:
         return _run(exp, name, preset, params, experiment_seed, None, resume, workers,
                     scheduler, progress)
-    out = os.fspath(out)
-    if os.path.isdir(out):
-        raise ValueError(f"out={out!r} is a directory; give the netCDF file's path")
     with OutputLock(out):
+        io.remove_leftovers(out)  # temporary files of a killed save (ours: we hold the lock)
         if resume and reuse and os.path.exists(out):
-            try:
-                old = io.load(out)
-            except ValueError:
-                old = None
-            if (old is not None and old.attrs.get("parameters") == _params_json(params)
-                    and old.attrs.get("code_version") == code_version()):
+            old = _reusable(out, params, name)
+            if old is not None:
                 return old
         return _run(exp, name, preset, params, experiment_seed, out, resume, workers,
                     scheduler, progress)
+
+
+def _check_out(out):
+    """The netCDF path to write for ``out`` (its target if a symbolic link), its lock file
+    and point store checked too (ValueError naming ``out``)."""
+    path = io.check_output_path("out", out)
+    for suffix, want_dir in ((".lock", False), (".partial", True)):
+        side = path + suffix
+        if os.path.lexists(side):
+            mode = os.lstat(side).st_mode
+            import stat
+
+            ok = stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode)
+            if not ok:
+                raise ValueError(f"out={os.fspath(out)!r}: {side!r} (its "
+                                 f"{'point store' if want_dir else 'lock file'}) exists and "
+                                 f"is not a {'directory' if want_dir else 'regular file'}")
+    return path
+
+
+def _reusable(out, params, experiment):
+    """The finished file ``out`` if its key (experiment, parameters, code) is this run's
+    and its checksum matches, else None. Another run's file (another key) is left to be
+    overwritten; a file that cannot be read, or that claims this key but fails its
+    checksum (or has none), is reported, moved aside to ``<out>.corrupt`` and None
+    returned."""
+    try:
+        old = io.load(out)
+    except ValueError as exc:
+        old, problem = None, f"unreadable ({exc})"
+    else:
+        if (old.attrs.get("experiment") != experiment
+                or old.attrs.get("parameters") != _params_json(params)
+                or old.attrs.get("code_version") != code_version()):
+            return None
+        problem = io.verify(old)
+        if problem is None:
+            return old
+    aside = out + ".corrupt"
+    os.replace(out, aside)
+    warnings.warn(f"{out}: {problem}; moved to {aside} and recomputed", RuntimeWarning,
+                  stacklevel=3)
+    return None
 
 
 def _run(exp, name, preset, params, experiment_seed, out, resume, workers, scheduler,
@@ -295,6 +475,7 @@ def _run(exp, name, preset, params, experiment_seed, out, resume, workers, sched
         if not resume:
             store.remove()
             store = PointStore(out + ".partial")
+    done = False
     try:
         results = run_points(name, params, points, store, workers=workers, scheduler=scheduler,
                              progress=progress, experiment_seed=experiment_seed,
@@ -309,12 +490,16 @@ def _run(exp, name, preset, params, experiment_seed, out, resume, workers, sched
                                              "solver_settings": json.dumps(
                                                  _solver_settings(params), sort_keys=True)}))
         ds.attrs["parameters"] = _params_json(params)
+        ds = io.stamp(ds)
         if out is not None:
             io.save(ds, out)
             store.remove()
+        done = True
     finally:
         if tmp is not None:
             store.remove()
+        elif not done:
+            store.remove_if_empty()  # e.g. a bad scheduler address: no empty store left
     return ds
 
 

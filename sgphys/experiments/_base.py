@@ -52,3 +52,7 @@ class Experiment:
     #: the P values of a phase-diagram series sharing one task stream), checked like swept
     #: ones; their coordinates come from ``coords``
     inner: tuple = ()
+    #: whether each point builds a spin model of its D (n_spins = D(D+1) spins, ~3 n_spins^2
+    #: doubles of couplings): :func:`sgphys.experiments.resolve_params` refuses a D whose
+    #: model does not fit the memory limit before anything is allocated
+    spin_model: bool = True

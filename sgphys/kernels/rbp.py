@@ -28,6 +28,7 @@ two n x n arrays' worth of messages. Reason codes: :mod:`sgphys.kernels.converge
 from __future__ import annotations
 
 import llvmlite.ir as ir
+import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
@@ -67,6 +68,14 @@ def _float(typingctx, x):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
     return types.float64(types.int64), codegen
+
+
+if numba.config.DISABLE_JIT:  # intrinsics need the compiler: the same bit casts in Python
+    def _bits(x):  # noqa: F811
+        return int(np.float64(x).view(np.int64))
+
+    def _float(x):  # noqa: F811
+        return float(np.int64(x).view(np.float64))
 
 
 @njit(cache=True)
