@@ -28,7 +28,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_THREAD_TIMEOUT)
 
 from ._version import __version__
 
-# public name -> submodule that defines it (SPEC section 8)
+# public name -> submodule that defines it (docs/api.rst, section API)
 _EXPORTS = {
     "Tasks": "tasks",
     "sample_tasks": "tasks",

@@ -1,7 +1,7 @@
 """Input validation shared by every public function.
 
 Every check raises ``ValueError`` whose message names the parameter and the offending
-value, as SPEC section 8 requires (wrong types included: a complex, boolean, string or
+value, as docs/api.rst (section API) requires (wrong types included: a complex, boolean, string or
 object array where real numbers are meant is a ValueError too). Nothing here imports more
 than NumPy.
 

@@ -1,4 +1,5 @@
-"""Forward passes and hand-written gradients of the attention architectures (SPEC 2, 6).
+"""Forward passes and hand-written gradients of the attention architectures (docs/model.rst,
+sections Transformer and Trainers).
 
 Every architecture reads out the prediction for the query at ``[D, N]`` (``tf`` through a
 linear readout of the query column). Shapes: ``Z (B, D+1, N+1)``, ``y (B,)``.
@@ -331,7 +332,8 @@ class Architecture:
     undecayed: tuple = ()   # parameter names without weight decay (biases)
 
     def decayed(self, name: str) -> bool:
-        """Whether parameter ``name`` is under weight decay (SPEC 6: every trained
+        """Whether parameter ``name`` is under weight decay (docs/model.rst, section Trainers: every
+        trained
         matrix; biases are not)."""
         return name not in self.undecayed
 

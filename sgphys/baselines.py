@@ -6,7 +6,7 @@ Chen & Ganguli, NeurIPS 2023, "Pretraining task diversity and the emergence of
 non-Bayesian in-context learning for regression"):
 
 * :func:`ridge_predict`: the posterior mean under the Gaussian task prior
-  ``w ~ N(0, sigma_w^2 I_D)`` of SPEC section 1 (a fresh task per prompt). It is the
+  ``w ~ N(0, sigma_w^2 I_D)`` of docs/model.rst (section Data) (a fresh task per prompt). It is the
   Bayes-optimal predictor (least mean squared error of all functions of the prompt) for
   test tasks drawn from that prior.
 * :func:`dmmse_predict`: the posterior mean under a uniform prior over a finite pool of K
@@ -31,7 +31,7 @@ y : the context labels of one prompt, shape (N,) (``Z[D, :N]``).
 noise : standard deviation of the Gaussian label noise the posterior assumes.
 r : ``noise^2 / sigma_w^2``, the ridge the Gaussian prior implies.
 
-Every check raises ``ValueError`` naming the parameter and the value (SPEC section 8).
+Every check raises ``ValueError`` naming the parameter and the value (docs/api.rst, section API).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _chunks(P: int, per_prompt: int):
 def ridge_predict(prompts, noise=None, sigma_w=None, sigma_x=None, return_var: bool = False):
     """Bayes-optimal prediction of ``y_q`` under the Gaussian task prior (posterior mean).
 
-    Model of one prompt (SPEC section 1): ``w ~ N(0, sigma_w^2 I_D)``, context labels
+    Model of one prompt (docs/model.rst, section Data): ``w ~ N(0, sigma_w^2 I_D)``, context labels
     ``y = X w / sqrt(D) + eps`` with ``eps ~ N(0, noise^2 I_N)``, query label
     ``y_q = x_q . w / sqrt(D) + eps_q``. Given the context, ``w`` is Gaussian with
 

@@ -46,7 +46,8 @@ def _resolve_prior(model, prior, default):
 
 
 def energy0(model, s):
-    """``E0(s) = (1/2) s^T Q s - h^T s`` (SPEC 3's energy without the ridge term)."""
+    """``E0(s) = (1/2) s^T Q s - h^T s`` (the energy (docs/model.rst, section Spin mapping) without
+    the ridge term)."""
     model = check_model(model)
     s = check_array("s", s)
     if s.shape[-1:] != (model.n_spins,) or s.ndim > 2:
@@ -424,7 +425,8 @@ def sample_gibbs(model, beta: float = 100.0, n_sweeps: int = 1000, n_chains: int
         Independent chains, each with its own streams (SeedSequence(seed).spawn).
     seed : int, SeedSequence or Generator
     prior : prior, dict, str or None
-        Default ``model.prior`` if set, else ``Gaussian(model.lam)`` (SPEC 3's measure).
+        Default ``model.prior`` if set, else ``Gaussian(model.lam)`` (the measure (docs/model.rst,
+        section Spin mapping)).
     betas : array_like or None
         Replica-exchange ladder containing ``beta`` (entries > 0; >= 0 for a discrete
         prior, whose replica at 0 samples the prior): every chain runs one replica per

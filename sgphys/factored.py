@@ -303,6 +303,15 @@ class FactoredModel:
         den = self._minv_denominator(self.lam if shift is None else shift)
         return U_a @ ((U_a.T @ R @ U_b) / den) @ U_b.T
 
+    #: marker by which :mod:`sgphys.solvers` dispatches to the matrix-free solvers
+    matrix_free = True
+
+    def _solve_exact(self, beta, **kw):
+        return solve_exact_factored(self, beta, **kw)
+
+    def _solve_amp(self, beta, **kw):
+        return solve_amp_factored(self, beta, **kw)
+
     def __repr__(self) -> str:
         return (f"FactoredModel(D={self.D}, n_spins={self.n_spins}, P={self.P}, "
                 f"lam={self.lam}, prior={self.prior!r})")
@@ -571,7 +580,7 @@ def solve_amp_factored(model, beta: float = 100.0, damping="auto", tol: float = 
         residual exceeds :data:`AMP_GROWTH` times its minimum since the last change or has
         not halved in :data:`AMP_STALL_ITER` iterations.
     tol : float > 0
-        On SPEC 4's strict residual of one undamped update,
+        On the strict residual (docs/model.rst, section Solvers) of one undamped update,
         ``max(max|u_m - m| / max(1, max|m|), max|u_v - v| / max v)``. With the Gaussian
         prior convergence is also certified on the means: ``max|A m - h| / max(max|A m|,
         max|h|) <= tol`` (``info["mean_equation_residual"]``), iterating on otherwise.

@@ -1,4 +1,4 @@
-"""netCDF storage of experiment Datasets (SPEC section 7).
+"""netCDF storage of experiment Datasets (docs/experiments.rst, section Experiments).
 
 Files are written with ``engine="netcdf4"`` to a temporary file in the destination
 directory (``.<name>.<8 random characters>.tmp``), flushed to disk and renamed over the

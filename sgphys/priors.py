@@ -6,8 +6,10 @@ A prior enters the Gibbs measure as::
     E0(s) = -(1/2) sum_{k != l} J_kl s_k s_l - sum_k h_k s_k + (1/2) sum_k Q_kk s_k^2
           = (1/2) s^T Q s - h^T s
 
-(SPEC 3's energy without the ridge term, Q_kk = lam_k - lam). ``Gaussian(lam)`` has
-``pi_beta(s) ∝ exp(-beta lam s^2/2)`` and gives SPEC 3's model exactly.
+(the energy (docs/model.rst, section Spin mapping) without the ridge term, Q_kk = lam_k - lam).
+``Gaussian(lam)`` has
+``pi_beta(s) ∝ exp(-beta lam s^2/2)`` and gives the model (docs/model.rst, section Spin mapping)
+exactly.
 
 Beta convention (one rule for every method and kernel)
 ------------------------------------------------------
@@ -204,7 +206,8 @@ class _Discrete(_Prior):
 
 @dataclass(frozen=True)
 class Gaussian(_Prior):
-    """``pi_beta(s) ∝ exp(-beta lam s^2 / 2)``, lam >= 0 (lam = 0: flat). SPEC 3's ridge."""
+    """``pi_beta(s) ∝ exp(-beta lam s^2 / 2)``, lam >= 0 (lam = 0: flat). The ridge (docs/model.rst,
+    section Spin mapping)."""
 
     lam: float
     name: ClassVar[str] = "gaussian"

@@ -160,7 +160,7 @@ def describe() -> list[str]:
 
 _STRICT = (
     Setting("damping", "damping", _check_damping, doc="weight on the old value, or 'auto'"),
-    Setting("tol", "tol", check_positive, doc="convergence threshold on the SPEC 4 residual"),
+    Setting("tol", "tol", check_positive, doc="convergence threshold on the residual (docs/model.rst, section Solvers)"),
     Setting("max_iter", "max_iter", check_positive_int, doc="iteration limit"),
 )
 

@@ -1,4 +1,5 @@
-"""Solvers of the ICL spin glass: exact Gaussian marginals and message passing (SPEC 4).
+"""Solvers of the ICL spin glass: exact Gaussian marginals and message passing (docs/model.rst,
+section Solvers).
 
 Every solver takes a :class:`~sgphys.spin.SpinModel` and ``beta`` and returns
 :class:`Marginals`. The Gibbs measure ``p(s) ~ exp(-beta E(s))`` is Gaussian with precision
@@ -36,10 +37,12 @@ class Marginals:
     n_iter : int
         Iterations performed (0 for the exact solver).
     residual : float
-        Final convergence residual (SPEC 4); for the exact solver the relative residual
-        ``max|A m - h| / max(1, max|h|)`` of the linear system.
+        Final convergence residual (docs/model.rst, section Solvers); for the exact solver the
+        scale-invariant residual ``max|A m - h| / max(max|A m|, max|h|)`` of the linear
+        system (docs/convergence.md).
     reason : str
-        One of ``"converged"``, ``"max_iter"``, ``"nonpositive_precision"``, ``"blowup"``.
+        One of ``"converged"``, ``"max_iter"``, ``"nonpositive_precision"``, ``"blowup"``,
+        and for full BP ``"grid_truncated"``, ``"grid_unresolved"`` (docs/convergence.md).
     history : ndarray or None
         Per-iteration residuals, if asked for.
     kurtosis : ndarray or None
@@ -117,14 +120,15 @@ class Marginals:
 
 
 def _factored(model):
-    from .factored import FactoredModel
-
-    return isinstance(model, FactoredModel)
+    """A matrix-free :class:`~sgphys.factored.FactoredModel` (recognised by its marker, so
+    this module does not import the one that builds on it)."""
+    return getattr(type(model), "matrix_free", False) is True
 
 
 def solve_exact(model, beta: float = 100.0, method: str = "auto",
                 variances: bool | None = None, **factored_kw) -> Marginals:
-    """Exact marginals of the Gaussian Gibbs measure (SPEC 3, 4.4).
+    """Exact marginals of the Gaussian Gibbs measure (docs/model.rst, sections Spin mapping and
+    Exact).
 
     ``mean = A^{-1} h`` (the ridge-regression weights) and ``var_k = [A^{-1}]_kk / beta``.
 
@@ -153,13 +157,11 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
         If the measure is improper (lam = 0 with a singular Q, e.g. P < n_spins).
     """
     if _factored(model):
-        from .factored import solve_exact_factored
-
         if method != "auto":
             raise ValueError(f"method must be 'auto' for a FactoredModel (matrix-free "
                              f"conjugate gradients), got {method!r}")
-        return solve_exact_factored(model, beta, variances=bool(variances) if variances
-                                    is not None else False, **factored_kw)
+        return model._solve_exact(beta, variances=bool(variances) if variances is not None
+                                  else False, **factored_kw)
     if factored_kw:
         raise ValueError(f"{sorted(factored_kw)}: unexpected argument(s) for a SpinModel "
                          "(tol, max_iter, n_probes and seed are for a FactoredModel)")
@@ -319,7 +321,8 @@ def _iter_args(model, beta, damping, tol, max_iter, criterion, init, history=Fal
 
 
 def _has_prior(model):
-    """True if the model's prior is not SPEC 3's Gaussian ridge."""
+    """True if the model's prior is not the Gaussian ridge (docs/model.rst, section Spin
+    mapping)."""
     return model.prior.name != "gaussian"
 
 
@@ -336,7 +339,8 @@ def _prior_moments(prior, beta):
 
 def _prior_kernel_args(model):
     """``(code, params)`` of the model's prior for the kernels; the built-in ridge path
-    (``RIDGE``) for the Gaussian prior, so its results are SPEC 4's bit for bit."""
+    (``RIDGE``) for the Gaussian prior, so its results are those of docs/model.rst (section Solvers)
+    bit for bit."""
     from .kernels.amp import RIDGE
 
     if not _has_prior(model):
@@ -373,7 +377,8 @@ def _use_parallel(parallel, n):
 
 def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
                  parallel=None):
-    """The damping SPEC 4.3 prescribes, from the variance fixed point.
+    """The damping of the threshold rule (docs/model.rst, section AMP), from the variance fixed
+    point.
 
     Converges the variance recursion ``v = 1/(beta lam_k - beta^2 (J*J) v)`` (it does not
     involve the means) to ``tol`` (the damping needs v* only roughly; the solver then
@@ -420,7 +425,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
 
 def _damping_rule(J, lam_k, beta, v, shift, par, info):
     """``min(0.95, max(0, 1 - 2/mu_max) + 0.05)`` at the variance fixed point ``v``
-    (SPEC 4.3); records ``mu_max`` and ``threshold`` in ``info``."""
+    (docs/model.rst, section AMP); records ``mu_max`` and ``threshold`` in ``info``."""
     from .kernels import amp as K
 
     mu = K.mu_max(J, lam_k, beta, v, shift, 500, par)
@@ -537,7 +542,7 @@ def _no_damping(solver, model, m, v, dinfo, info, history, kurt=None):
 
 def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_iter=10000,
               criterion="strict", init=None, history=False, parallel=None):
-    """Approximate message passing / TAP equations (SPEC 4.3, paper Eqs. 8a-8b).
+    """Approximate message passing / TAP equations (docs/model.rst, section AMP, paper Eqs. 8a-8b).
 
     Parameters
     ----------
@@ -559,11 +564,13 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         fixed point are estimated by 10 Lanczos steps (about 10 iterations' work, spent
         only then) and the means get the damping with which the mean map, at fixed
         variances exactly the Richardson iteration ``m <- m + (1 - d) U (h - A m)``,
-        contracts fastest: ``d = 1 - 2/(mu_min + 1.05 mu_max)``, always above SPEC 4.3's
-        threshold ``1 - 2/mu_max`` (departure: SPEC 4.3's ``max(0, 1 - 2/mu_max) +
+        contracts fastest: ``d = 1 - 2/(mu_min + 1.05 mu_max)``, always above the
+        threshold (docs/model.rst, section AMP) ``1 - 2/mu_max`` (departure: the threshold rule
+        (docs/model.rst, section AMP) ``max(0, 1 - 2/mu_max) +
         0.05`` leaves the top mode at ``-1 + 0.05 mu_max``, 3-7x more iterations near
         ``P = n_spins``; it is kept with a prior and where no ``mu_min > 0`` is found). A
-        residual still growing after that backs off further. SPEC 4.3's rule itself is
+        residual still growing after that backs off further. The threshold rule (docs/model.rst,
+        section AMP) itself is
         :func:`auto_damping` (power iteration), kept for analysis. ``info`` records
         ``damping_final``, ``damping_estimated``, ``mu_max`` and ``mu_min``.
     tol : float > 0
@@ -595,14 +602,12 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     variant = check_choice("variant", variant, ("tap", "paper"))
     if _factored(model):
-        from .factored import solve_amp_factored
-
         if variant != "tap" or criterion != "strict":
             raise ValueError(f"variant={variant!r}, criterion={criterion!r}: a FactoredModel "
                              "is solved by GAMP, whose fixed point is TAP's (variant='tap', "
                              "criterion='strict')")
-        return solve_amp_factored(model, beta, damping=damping, tol=tol, max_iter=max_iter,
-                                  init=init, history=history)
+        return model._solve_amp(beta, damping=damping, tol=tol, max_iter=max_iter, init=init,
+                                history=history)
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     J = model.J
@@ -721,7 +726,8 @@ def _pair(out, info):
 
 
 def _prior_step_residual(J, h, qd, beta, m, v, tap, par, code, params):
-    """SPEC 4's residual of one undamped AMP step with a prior from ``(m, v)``: the fixed
+    """The residual (docs/model.rst, section Solvers) of one undamped AMP step with a prior from
+    ``(m, v)``: the fixed
     point's own equation (inf if the step is invalid)."""
     from .kernels import amp as K
 
@@ -792,7 +798,8 @@ def rbp_chunks(n):
 
 def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
               criterion="strict", init=None, history=False, parallel=None):
-    """Relaxed belief propagation: Gaussian messages on every directed edge (SPEC 4.2).
+    """Relaxed belief propagation: Gaussian messages on every directed edge (docs/model.rst, section
+    Relaxed BP).
 
     O(n_spins^2) time and memory per sweep. Converged means equal the exact means;
     variances are approximate (loopy Gaussian BP). ``damping="auto"`` is adaptive as in
@@ -800,7 +807,8 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     point or meets a non-positive precision: ``"nonpositive_precision"``), message means
     undamped until their residual grows or shrinks slowly, then :func:`solve_amp`'s
     damping from the extreme eigenvalues at the messages' node variances
-    (:func:`rbp_auto_damping` gives SPEC 4.3's rule at the edge-variance fixed point by
+    (:func:`rbp_auto_damping` gives the threshold rule (docs/model.rst, section AMP) at the
+    edge-variance fixed point by
     power iteration, for analysis). Other parameters as
     :func:`solve_amp`. ``init=(m0, v0)`` initialises every message ``k->i`` to
     ``(m0[k], v0[k])``. ``parallel`` splits each sweep's pair rows across threads (the
@@ -856,7 +864,8 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
 
 
 def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params):
-    """SPEC 4's residual of one undamped r-BP sweep with a prior from the given messages
+    """The residual (docs/model.rst, section Solvers) of one undamped r-BP sweep with a prior from
+    the given messages
     (on copies): the message fixed point's own equation (inf if the sweep is invalid)."""
     from .kernels import rbp as K
 
@@ -879,7 +888,8 @@ def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params
 #: ``damping="auto"`` in full BP: the TAP rule, but at least this (damping acts on whole
 #: densities there; 0.3 converged a D=4 case that diverged undamped)
 BP_MIN_DAMPING = 0.3
-#: ``damping="auto"`` in full BP with a non-Gaussian prior (the SPEC 4.3 rule needs Gaussian
+#: ``damping="auto"`` in full BP with a non-Gaussian prior (the threshold rule (docs/model.rst,
+#: section AMP) needs Gaussian
 #: messages): a fixed moderate damping of the densities
 BP_PRIOR_DAMPING = 0.5
 #: largest grid spacing of full BP, in standard deviations of the initial messages (wider
@@ -889,7 +899,8 @@ BP_MAX_SPACING = 4.0
 
 def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, max_iter=1000,
              criterion="strict", init=None, history=False):
-    """Full cavity belief propagation with messages tabulated on grids (SPEC 4.1).
+    """Full cavity belief propagation with messages tabulated on grids (docs/model.rst, section Full
+    BP).
 
     Messages are densities on K = ``grid`` points per spin, spanning the exact marginal's
     mean +- ``width`` standard deviations; cavity integrals by quadrature in log space;
@@ -913,7 +924,8 @@ def solve_bp(model, beta=100.0, grid=101, width=10.0, damping=0.3, tol=1e-10, ma
 
     Convergence (``criterion="strict"``) is certified on the density fixed point: after the
     kernel's residual falls below ``tol``, one more undamped sweep of the final messages
-    must change no message mean or variance by more than ``tol`` (the SPEC 4 residual of
+    must change no message mean or variance by more than ``tol`` (the residual (docs/model.rst,
+    section Solvers) of
     that sweep, ``info["fixed_point_residual"]``); otherwise the iteration resumes, up to
     ``max_iter``. The means are those of the grid densities, exact only to grid accuracy,
     so ``info["mean_equation_residual"]`` (``model.linear_residual(mean)``, the exact-mean

@@ -1,4 +1,4 @@
-"""The spin-glass mapping of merged linear attention (SPEC section 3).
+"""The spin-glass mapping of merged linear attention (docs/model.rst, section Spin mapping).
 
 Glossary
 --------
@@ -26,12 +26,13 @@ from .priors import Gaussian, get_prior
 
 __all__ = ["SpinModel", "BLOCKS"]
 
-#: names of the coupling and field blocks (paper Fig. 1, SPEC 3)
+#: names of the coupling and field blocks (paper Fig. 1, docs/model.rst, section Spin mapping)
 BLOCKS = ("J1", "J2", "J3", "h1", "h2")
 
 
 def feature_moments(H: np.ndarray, y: np.ndarray):
-    """``Q = H^T H / P`` (symmetrised exactly), ``h = H^T y / P`` and ``<y^2>`` (SPEC 3):
+    """``Q = H^T H / P`` (symmetrised exactly), ``h = H^T y / P`` and ``<y^2>`` (docs/model.rst,
+    section Spin mapping):
     the sufficient statistics of the quadratic loss, shared by the spin model and the
     merged linear-attention trainer."""
     P = H.shape[0]
@@ -69,7 +70,8 @@ def block_moments(blocks, n: int):
 
     Only the upper triangle of ``sum H_b^T H_b`` is formed, by column panels (half of a
     full product's work, like BLAS ``syrk``, whose SciPy wrapper crashes beyond 2 GiB
-    matrices), then mirrored in place, so the only n^2 array is Q itself (SPEC 3).
+    matrices), then mirrored in place, so the only n^2 array is Q itself (docs/model.rst, section
+    Spin mapping).
     """
     S = np.zeros((n, n))
     b = np.zeros(n)
@@ -245,7 +247,8 @@ def check_model(model, gaussian: bool = False) -> "SpinModel":
 
 def spins_to_weights(s, D: int) -> np.ndarray:
     """Weight matrix (D+1, D+1) of spins ``s`` (..., D*(D+1)): row-major ``W[:, :D]``, last
-    column zero (SPEC 3). Leading dims of ``s`` are kept (``(..., D+1, D+1)``)."""
+    column zero (docs/model.rst, section Spin mapping). Leading dims of ``s`` are kept (``(..., D+1,
+    D+1)``)."""
     s = np.asarray(s)
     W = np.zeros(s.shape[:-1] + (D + 1, D + 1))
     W[..., :, :D] = s.reshape(s.shape[:-1] + (D + 1, D))
@@ -338,7 +341,8 @@ class SpinModel:
 
         ``prior`` (a :mod:`sgphys.priors` prior, a name or a dict) is the weight prior of
         the Gibbs measure ``p(s) ~ exp(-beta E0(s)) prod_i pi(s_i)``; None is
-        ``Gaussian(lam)``, SPEC 3's model. A non-Gaussian prior replaces the ridge, so it
+        ``Gaussian(lam)``, the model (docs/model.rst, section Spin mapping). A non-Gaussian prior
+        replaces the ridge, so it
         needs ``lam = 0``.
 
         ``keep_features``: True keeps the features ``H`` (P, n_spins) in the model (for
@@ -458,7 +462,7 @@ class SpinModel:
         return float(linear_residual(self.Q, float(self.lam), self.h, m))
 
     def blocks(self) -> dict:
-        """Views of the coupling and field blocks (SPEC 3).
+        """Views of the coupling and field blocks (docs/model.rst, section Spin mapping).
 
         ``J1`` W11-W11, ``J2`` W11-W21 (rows W11, columns W21), ``J3`` W21-W21,
         ``h1`` W11 fields, ``h2`` W21 fields. Diagonals are included in these views; the
@@ -506,7 +510,8 @@ class SpinModel:
         return float(e[0]) if s.ndim == 1 else e
 
     def loss(self, W) -> float:
-        """Training loss L(W) of paper Eq. 2 (SPEC 2); needs the features H."""
+        """Training loss L(W) of paper Eq. 2 (docs/model.rst, section Transformer); needs the
+        features H."""
         if self.H is None:
             raise ValueError("loss needs the features H; this model was built from couplings")
         s = self.to_spins(W)

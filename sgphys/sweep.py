@@ -1,4 +1,4 @@
-"""Resumable parameter sweeps (SPEC section 7).
+"""Resumable parameter sweeps (docs/experiments.rst, section Experiments).
 
 A sweep is the product of an experiment's swept values and the seed indices. Each
 (point, seed index) is keyed by a hash of the experiment, its fixed parameters, the point's

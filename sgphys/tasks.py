@@ -1,4 +1,4 @@
-"""In-context linear regression data (SPEC section 1).
+"""In-context linear regression data (docs/model.rst, section Data).
 
 Glossary
 --------
@@ -57,7 +57,8 @@ _ROLE_POOL = 2
 
 
 def features(Z) -> np.ndarray:
-    """Flattened feature vectors H^mu of the merged linear attention (SPEC 2-3).
+    """Flattened feature vectors H^mu of the merged linear attention (docs/model.rst, sections
+    Transformer and Spin mapping).
 
     ``H[mu, i*D + j] = (1/N) sum_n y_n Z[i, n] * x_q[j]`` for ``i <= D``, ``j < D``, so that
     the prediction is ``yhat = H @ s`` with ``s = W[:, :D].ravel()``. Built without forming
@@ -176,7 +177,8 @@ class _Sampler(ABC):
         return self._rng(b, _STREAM_TASK).integers(0, self.pool.shape[0], size=self._size(b))
 
     def _tasks(self, b: int) -> np.ndarray:
-        """Task vectors ``w`` (B, D) of block ``b``: fresh draws (SPEC 1), or pool tasks."""
+        """Task vectors ``w`` (B, D) of block ``b``: fresh draws (docs/model.rst, section Data), or
+        pool tasks."""
         if self.pool is None:
             p = self.params
             return p.sigma_w * self._rng(b, _STREAM_W).standard_normal((self._size(b), p.D))
@@ -519,7 +521,7 @@ class Tasks:
 
 def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=1.0,
                  sigma_w=1.0, noise=0.0, method="tokens", n_tasks=None) -> Tasks:
-    """Draw P in-context regression sequences (SPEC section 1).
+    """Draw P in-context regression sequences (docs/model.rst, section Data).
 
     Parameters
     ----------
@@ -539,7 +541,8 @@ def sample_tasks(D, N, P, seed=0, corr=0.0, corr_mode="equicorrelated", sigma_x=
     noise : float >= 0
         Standard deviation of Gaussian label noise (all labels, y_q included).
     n_tasks : int >= 1, optional
-        None (default): every prompt has its own task vector (SPEC 1; the paper). An
+        None (default): every prompt has its own task vector (docs/model.rst, section Data; the
+        paper). An
         integer K: a pool of K task vectors is drawn once from the seed's pool stream and
         each prompt takes one of them uniformly at random (its own stream): task
         diversity as a count of distinct tasks (Raventos et al. 2023). The test sets of

@@ -5,9 +5,11 @@ theory of in-context learning by linear attention", PNAS 122 (28), e2502599122 (
 arXiv:2405.11751 (called "the PNAS paper" below), expressed in sgphys's variables, plus two
 exact finite-D results (the zero-mode fraction of the Hessian and the large-P test error).
 
-The PNAS paper's predictor is the same function class as sgphys's merged weights (SPEC 2):
+The PNAS paper's predictor is the same function class as sgphys's merged weights (docs/model.rst,
+section Transformer):
 ``yhat = <Gamma, H_Z>`` with ``d(d+1)`` parameters, trained by ridge regression on ``n``
-prompts; sgphys's exact Gibbs mean (SPEC 3) is the same estimator. Its limit is
+prompts; sgphys's exact Gibbs mean (docs/model.rst, section Spin mapping) is the same estimator. Its
+limit is
 ``d -> inf`` with ``l = alpha d``, ``n = tau d^2``, ``k = kappa d``.
 
 Glossary (theory -> sgphys)
@@ -20,7 +22,7 @@ tau = n / d^2
     pretraining prompts per squared dimension: ``P / D^2`` (interpolation peak at tau = 1).
 kappa = k / d
     distinct pretraining tasks per dimension: ``inf`` when every prompt has its own task
-    vector (sgphys's sampler, SPEC 1); ``n_tasks / D`` for a finite task pool.
+    vector (sgphys's sampler, docs/model.rst, section Data); ``n_tasks / D`` for a finite task pool.
 rho
     label-noise variance, signal variance 1: ``noise**2``.
 lambda
@@ -31,7 +33,8 @@ x* = (1 + rho) / alpha
 e_ICL, e_IDG
     test error ``E (y_q - yhat)^2`` (noise included, no 1/2) on fresh tasks (ICL) or on
     tasks drawn from the pretraining pool (IDG, "in-distribution generalisation"). This
-    is sgphys's test error (SPEC 2): the labels have the same distribution in both
+    is sgphys's test error (docs/model.rst, section Transformer): the labels have the same
+    distribution in both
     normalisations, so no rescaling of the error is needed.
 
 The Wishart transform used throughout is
@@ -45,7 +48,8 @@ The Wishart transform used throughout is
 Check values (the PNAS paper's formulas, kappa = inf, rho = 0, lambda = 0):
 ``(alpha, tau) = (2, 2) -> 2/3``, ``(5, 0.5) -> 3/4``, ``(5, 3) -> 1/4``,
 ``(1, 25) -> 0.5208333``; ``tau -> inf`` gives ``1 / (1 + alpha)``, the large-D form of
-SPEC 2's ``(D+1)/(N+D+1)``. Task-diversity gap at ``alpha = 10, tau = 1e4, rho = 0.01``:
+that of docs/model.rst (section Transformer), ``(D+1)/(N+D+1)``. Task-diversity gap at ``alpha = 10,
+tau = 1e4, rho = 0.01``:
 about 0.50, 0.145, 0.023 at ``kappa = 0.5, 1, 2``.
 
 Finite-D agreement (measured with sgphys's exact solution, see tests/test_theory.py and
@@ -424,9 +428,9 @@ def theory_params(D, N, P, lam=0.0, noise=0.0, n_tasks=None):
     D, N, P : int >= 1
         Token dimension, prompt length, number of training sequences.
     lam : float >= 0, default 0
-        sgphys's weight decay (SPEC 2-3).
+        sgphys's weight decay (docs/model.rst, sections Transformer and Spin mapping).
     noise : float >= 0, default 0
-        Label-noise standard deviation (SPEC 1).
+        Label-noise standard deviation (docs/model.rst, section Data).
     n_tasks : int >= 1, optional
         Size of a finite task pool; None (sgphys's sampler) means a fresh task per
         sequence.
@@ -443,7 +447,8 @@ def theory_params(D, N, P, lam=0.0, noise=0.0, n_tasks=None):
     ``x' ~ N(0, I/D)`` the PNAS paper's tokens. Labels are the same random variables:
     ``y = w.x/sqrt(D) = w.x'`` with ``w ~ N(0, I_D)`` in both (so the test errors need no
     rescaling). The PNAS paper's features are ``H' = x'_q [(d/l) sum_n y_n x'_n^T,
-    (1/l) sum_n y_n^2]`` (d x (d+1)); sgphys's (SPEC 2, stored transposed, same
+    (1/l) sum_n y_n^2]`` (d x (d+1)); sgphys's (docs/model.rst, section Transformer, stored
+    transposed, same
     flattening up to a fixed permutation) are ``H[i, j] = (1/N) sum_n y_n Z[i, n] x_q[j]``.
     Hence
 
@@ -536,7 +541,8 @@ def zero_mode_fraction(D, P):
 
 
 def theory_test_error(N, D) -> np.ndarray | float:
-    """Large-P, lam -> 0 test error ``(D+1)/(N+D+1)`` (SPEC 2; sigma_x = sigma_w = 1).
+    """Large-P, lam -> 0 test error ``(D+1)/(N+D+1)`` (docs/model.rst, section Transformer; sigma_x
+    = sigma_w = 1).
 
     ``N`` is a real number >= 1 or an array of them (ValueError naming N for strings,
     booleans, NaN and the like); float for scalar N, else an array of N's shape.

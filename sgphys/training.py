@@ -1,6 +1,7 @@
-"""Training the transformer side by SGD or Adam (SPEC section 6).
+"""Training the transformer side by SGD or Adam (docs/model.rst, section Trainers).
 
-The loss is SPEC 2's ``L = (1/(2P)) sum_mu (y_q - yhat)^2 + (lam/2) sum ||theta||_F^2``, the
+The loss is that of docs/model.rst (section Transformer), ``L = (1/(2P)) sum_mu (y_q - yhat)^2 +
+(lam/2) sum ||theta||_F^2``, the
 decay acting on every trained matrix (for ``sla`` separated on W_K and W_Q, not on their
 product; biases are not decayed). The merged and separated ``sla`` run in the space of
 sufficient statistics: with ``s = W[:, :D]`` flattened, the data term is

@@ -70,7 +70,8 @@ def dmmse_loop(Z, pool, noise):
 
 
 def pool_prompts(rng, pool, N, P, noise):
-    """P prompts whose task is drawn uniformly from ``pool`` (SPEC 1 otherwise), built here
+    """P prompts whose task is drawn uniformly from ``pool`` (docs/model.rst, section Data
+    otherwise), built here
     (task pools in sample_tasks are not built yet)."""
     K, D = pool.shape
     w = pool[rng.integers(0, K, size=P)]

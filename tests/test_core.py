@@ -112,7 +112,7 @@ def test_solve_exact_rejects_improper_measure():
 
 
 def test_large_P_and_N_reach_the_population_optimum():
-    """SPEC 2: W11 -> N/(N+D+1) I, W21 -> 0, eps_g -> (D+1)/(N+D+1).
+    """docs/model.rst (section Transformer): W11 -> N/(N+D+1) I, W21 -> 0, eps_g -> (D+1)/(N+D+1).
 
     Measured at D=3, N=20, P=40000 over four seeds: |diag - 20/24| <= 0.010, off-diagonal
     and W21 entries <= 0.009, test error within 1.6% of 1/6 (test set 40000). Tolerances

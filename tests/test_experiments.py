@@ -1,4 +1,5 @@
-"""Every experiment's quick preset runs and stores SPEC 7's variables, labelled."""
+"""Every experiment's quick preset runs and stores the variables (docs/experiments.rst, section
+Experiments), labelled."""
 
 import numpy as np
 import pytest

@@ -1,6 +1,7 @@
 """Property-based fuzzing of every public function of sgphys.
 
-The contract (input validation, SPEC 8): whatever the input, a public function returns a
+The contract (input validation, docs/api.rst, section API): whatever the input, a public function
+returns a
 finite result (or a result flagged as not converged, with a reason), or raises ValueError
 (TypeError is tolerated for a bad input) naming the parameter; never a crash (segfault), a
 traceback of another exception type, a silent NaN or a non-finite result marked converged.

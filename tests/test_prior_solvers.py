@@ -94,7 +94,8 @@ def test_prior_solvers_serial_equal_parallel_bit_for_bit(prior):
 
 
 def test_gaussian_prior_through_the_denoiser_equals_the_ridge_path():
-    """The prior kernel with the Gaussian denoiser (code 0) iterates SPEC 4.3's equations:
+    """The prior kernel with the Gaussian denoiser (code 0) iterates the equations (docs/model.rst,
+    section AMP):
     its fixed point is the ridge solver's (the exact means)."""
     lam, beta = 0.1, 50.0
     model = SpinModel.from_tasks(sample_tasks(3, 12, 200, seed=5), lam)

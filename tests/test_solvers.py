@@ -19,7 +19,8 @@ def _model(D, N, P, lam, seed=0, corr=0.0):
 
 
 # (D, N, P, lam, beta, corr): D 2..20, lam 0.01..1, beta 1 and 100, correlated data included.
-# Each has a positive variance fixed point (SPEC 4.3: small lam with small P/n_spins has
+# Each has a positive variance fixed point (docs/model.rst, section AMP: small lam with small
+# P/n_spins has
 # none; e.g. (2, 10, 60, 0.1) and (8, 50, 2000, 0.1, corr 0.5) do not, and are flagged).
 INSTANCES = [
     (2, 10, 200, 0.1, 100.0, 0.0),

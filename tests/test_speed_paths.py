@@ -160,7 +160,7 @@ def test_richardson_damping_is_the_optimum_and_above_the_spec_threshold():
         rates = np.maximum(abs(1 - (1 - scan) * lo), abs(1 - (1 - scan) * hi_m))
         rate = max(abs(1 - (1 - d) * lo), abs(1 - (1 - d) * hi_m))
         assert rate <= rates.min() + 1e-12
-    # without a usable spectrum: SPEC 4.3's rule
+    # without a usable spectrum: the threshold rule (docs/model.rst, section AMP)
     assert K.richardson_damping(0.0, 3.0) == pytest.approx(1 - 2 / 3 + 0.05)
     assert K.richardson_damping(np.nan, np.inf) == 0.95
     assert K.richardson_damping(np.nan, np.nan) == 0.05
@@ -232,7 +232,7 @@ def test_slow_undamped_iteration_gets_the_optimal_damping():
     assert auto.n_iter <= predicted + K.AUTO_START_ITER + K.AUTO_WINDOW + 12
     assert np.max(np.abs(auto.mean - exact.mean)) < 1e-8
     spec = sgphys.solve_amp(model, beta, damping=max(0, 1 - 2 / hi) + 0.05)
-    assert spec.converged and auto.n_iter < spec.n_iter / 2  # SPEC 4.3's fixed rule
+    assert spec.converged and auto.n_iter < spec.n_iter / 2  # The fixed rule (docs/model.rst, section AMP)
 
 
 def test_prefix_models_equal_models_built_from_each_prefix(monkeypatch):

@@ -144,7 +144,8 @@ def test_m_kappa_infinite_kappa_and_small_kappa():
 
 def _population_error(W, N, noise=0.0):
     """Expected test error E (y_q - yhat)^2 of merged weights W over fresh sequences
-    (SPEC 1-2 normalisation), in closed form: with u = (1/N) sum y_n x_n and
+    (the normalisation (docs/model.rst, sections Data and Transformer)), in closed form: with u =
+    (1/N) sum y_n x_n and
     v = (1/N) sum y_n^2, E[u w^T] = I/sqrt(D), E[u u^T] = c_u I, E[v^2] = c_v, the odd
     moments vanish, and the error is 1 + rho - 2 tr(W11)/D + c_u |W11|^2 + c_v |W21|^2."""
     D = W.shape[0] - 1
@@ -176,7 +177,8 @@ def test_population_error_is_sgphys_test_error():
     mc = sgphys.test_error(W, t.test_set(40000))
     pop = _population_error(W, N, 0.3)
     assert abs(mc - pop) < 0.02 * pop  # Monte Carlo error about 0.7%
-    # and it reproduces the finite-N population optimum (D+1)/(N+D+1) of SPEC 2
+    # and it reproduces the finite-N population optimum (D+1)/(N+D+1) of docs/model.rst (section
+    # Transformer)
     W_opt = np.zeros((D + 1, D + 1))
     W_opt[:D, :D] = N / (N + D + 1.0) * np.eye(D)
     assert _population_error(W_opt, N) == pytest.approx(theory_test_error(N, D), rel=1e-14)

@@ -1,4 +1,5 @@
-"""Experiments: one module per paper figure, registered by name (SPEC section 7).
+"""Experiments: one module per paper figure, registered by name (docs/experiments.rst, section
+Experiments).
 
 Each module defines an :class:`Experiment`: presets (``quick``: under a minute on two
 cores; ``paper``: the paper's parameters), the swept parameters (dimensions of the stored
@@ -350,7 +351,7 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     name : str
         One of :func:`list_experiments`.
     preset : {"quick", "paper", ...}
-        Parameter preset; ``overrides`` use SPEC's parameter names (lists for swept ones,
+        Parameter preset; ``overrides`` use the documented parameter names (lists for swept ones,
         ``seeds`` = number of seeds, ``solvers`` = list of solver names, ``seed`` = the
         experiment seed).
     workers : int

@@ -13,7 +13,7 @@ from ._base import Var
 SOLVER_VARS = {
     "converged": Var(("solver",), "solver converged (1) or not (0)", "1", "i"),
     "n_iter": Var(("solver",), "solver iterations", "1", "i"),
-    "residual": Var(("solver",), "final convergence residual (SPEC 4)", "1"),
+    "residual": Var(("solver",), "final convergence residual (docs/model.rst, section Solvers)", "1"),
     "reason": Var(("solver",), "why the solver stopped", "1", "s"),
     "negative_cavity": Var(("solver",), "spins with a negative cavity precision at the "
                            "solver's fixed point (-1: not applicable)", "1", "i"),

@@ -76,7 +76,8 @@ PAPER = {**QUICK, "D": [10, 20, 40, 80], "seeds": 4, "iterative_max_D": 40}
 def population_test_error(W, N, noise=0.0) -> float:
     """Expected test error ``E (y_q - yhat)^2`` of merged weights over fresh sequences.
 
-    For SPEC 1's data with ``sigma_x = sigma_w = 1`` (tokens ``x ~ N(0, I_D)``, tasks
+    For the data (docs/model.rst, section Data) with ``sigma_x = sigma_w = 1`` (tokens ``x ~ N(0,
+    I_D)``, tasks
     ``w ~ N(0, I_D)``, labels ``y = w.x/sqrt(D) + noise eps``) the prediction is
     ``yhat = u^T W11 x_q + v W21 x_q`` with ``u = (1/N) sum_n y_n x_n`` and
     ``v = (1/N) sum_n y_n^2``. Averaging over ``x_q`` first, then using

@@ -2,8 +2,9 @@
 
 The spin model's Gibbs measure ``p(s) ∝ exp(-beta E0(s)) prod_i pi(s_i)`` with a discrete
 prior on every weight (:mod:`sgphys.priors`): ``Ternary(a, p0)`` (``s in {-a, 0, +a}``) and
-``Binary(a)`` (``s in {-a, +a}``), which replace the ridge (``lam = 0``), next to SPEC 3's
-Gaussian model (``Gaussian(lam)``, the ridge). For each training set, prior and inverse
+``Binary(a)`` (``s in {-a, +a}``), which replace the ridge (``lam = 0``), next to the
+Gaussian model (docs/model.rst, section Spin mapping) (``Gaussian(lam)``, the ridge). For each
+training set, prior and inverse
 temperature: the W11 contrast ratio and the test error on fresh tasks of the marginal means
 mapped to weights (:func:`~sgphys.spin.spins_to_weights`), from
 
@@ -24,7 +25,8 @@ replica ladder from ``ladder_min`` with ratio at most ``ladder_ratio`` (24 rungs
 Scale of the discrete support. A diagonal ``W11 = c I`` (and zero elsewhere) is reachable
 only if ``a`` is near the Gaussian optimum's diagonal ``c``. With ``a = "population"`` (the
 default) ``a = N / (N + D + 1)``, the population-optimal scale ``W11 = N/(N+D+1) I`` of
-noiseless tasks at finite N (SPEC 2, :func:`~sgphys.observables.theory_w11_scale`), which is
+noiseless tasks at finite N (docs/model.rst, section Transformer,
+:func:`~sgphys.observables.theory_w11_scale`), which is
 the large-P limit of the exact Gaussian solution's diagonal; a number fixes ``a`` for every
 (D, N). Stored as ``prior_a`` (D, N) and in the attribute ``priors`` (JSON, each prior's
 :meth:`~sgphys.priors.Ternary.to_attrs` per (D, N)).
@@ -263,7 +265,7 @@ def variables(params):
     dims = ("P", "prior", "beta")
     v = {name: Var(dims + var.dims, var.long_name, var.units, var.kind)
          for name, var in SOLVER_VARS.items()}
-    v["residual"] = Var(dims + ("solver",), "final convergence residual (SPEC 4; gibbs: "
+    v["residual"] = Var(dims + ("solver",), "final convergence residual (docs/model.rst, section Solvers; gibbs: "
                                             "max split R-hat - 1)")
     v["n_iter"] = Var(dims + ("solver",), "solver iterations (gibbs: sweeps per chain)", "1", "i")
     v["contrast_ratio"] = Var(dims + ("solver",), "contrast ratio of the mean W with I_{D+1} "

@@ -1,7 +1,8 @@
 """Fig. S3: AMP on couplings and fields resampled from fitted block distributions,
 compared with AMP on the data-built model.
 
-Two resamplings share the couplings: one distribution per block (SPEC 5; h1 then loses
+Two resamplings share the couplings: one distribution per block (docs/model.rst, section
+Observables; h1 then loses
 where its large values sit), and h1 split into its W11-diagonal and other fields, each with
 its own fit (``*_split`` variables): the structure the paper reports AMP recovering."""
 

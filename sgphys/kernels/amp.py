@@ -1,4 +1,5 @@
-"""AMP / TAP kernels (SPEC 4.3): node quantities only, one fused pass over J per iteration.
+"""AMP / TAP kernels (docs/model.rst, section AMP): node quantities only, one fused pass over J per
+iteration.
 
 Arrays in, arrays out; no validation here (see :func:`sgphys.solvers.solve_amp`).
 
@@ -29,7 +30,8 @@ from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER,  
                           NONPOSITIVE, change_parts, finite_bounded, paper_change_from_sums)
 from .priors import denoise
 
-#: prior code of the built-in Gaussian division (SPEC 4.3 exactly, bit for bit); codes >= 0
+#: prior code of the built-in Gaussian division (docs/model.rst, section AMP exactly, bit for bit);
+#: codes >= 0
 #: are those of :mod:`sgphys.kernels.priors`
 RIDGE = -1
 
@@ -470,9 +472,11 @@ def richardson_damping(lo, hi):
     """The damping of a mean map ``m <- m + (1 - d) U (h - A m)`` with the eigenvalues of
     ``U^(1/2) A U^(1/2)`` in ``[lo, hi]`` that contracts fastest: ``1 - d = 2 / (lo +
     hi')`` with ``hi' = AUTO_MU_MARGIN hi`` (Lanczos' ``hi`` is a lower estimate), at
-    least 0 and always below 1 and above SPEC 4.3's threshold ``1 - 2/hi'`` (no cap: a
+    least 0 and always below 1 and above the threshold (docs/model.rst, section AMP) ``1 - 2/hi'``
+    (no cap: a
     cap would let the top mode grow when ``hi`` is large). Without a usable ``0 < lo <=
-    hi < inf`` it is SPEC 4.3's rule ``min(0.95, max(0, 1 - 2/hi) + 0.05)`` (0.05 for
+    hi < inf`` it is the threshold rule (docs/model.rst, section AMP) ``min(0.95, max(0, 1 - 2/hi) +
+    0.05)`` (0.05 for
     ``hi <= 0`` or NaN, 0.95 for ``hi = inf``)."""
     if not (lo > 0.0 and lo <= hi and np.isfinite(hi)):
         thr = 1.0 - 2.0 / hi if hi > 0.0 else 0.0
@@ -506,8 +510,9 @@ def _auto_update(state, grew, rv, J, lam_k, beta, v, shift, parallel, richardson
     """The state machine of :func:`auto_damping_step` given the growth signal ``grew``.
 
     The estimate sets ``richardson_damping(mu_min, mu_max)`` (``richardson``: the Gaussian
-    prior, whose mean map at fixed variances is exactly that Richardson iteration) or SPEC
-    4.3's rule ``max(0, 1 - 2/mu_max) + 0.05`` (capped at 0.95)."""
+    prior, whose mean map at fixed variances is exactly that Richardson iteration) or the
+    threshold rule (docs/model.rst, section AMP) ``max(0, 1 - 2/mu_max) + 0.05`` (capped at
+    0.95)."""
     if state[1] == 0.0 and state[2] == 0.0 and grew:
         state[1] = 1.0  # estimate pending
         if rv >= AUTO_VARIANCE_TOL:

@@ -1,4 +1,5 @@
-"""Full cavity belief propagation on grids (SPEC 4.1, paper Eq. 6 / appendix Eq. S12).
+"""Full cavity belief propagation on grids (docs/model.rst, section Full BP, paper Eq. 6 / appendix
+Eq. S12).
 
 Each directed message ``mu_{i->j}(s_i)`` is a density tabulated on spin i's grid
 ``x[i, :]`` (K points, uniform spacing ``dx[i]``), stored as a normalised log-density
@@ -155,7 +156,8 @@ def bp_solve(J, h, lam_k, beta, x, logw, logmu, damping, tol, max_iter, paper_cr
     plus the log prior density where the model has a non-Gaussian prior; for a discrete
     prior (``discrete``) ``x`` holds its support and ``logw`` its log probabilities, so
     messages are exact discrete distributions. Convergence is judged on the messages'
-    means and variances with the SPEC 4 residual. Returns (n_iter, residual, reason):
+    means and variances with the residual (docs/model.rst, section Solvers). Returns (n_iter,
+    residual, reason):
     ``NONPOSITIVE`` when a marginal or message has collapsed onto one grid point (variance
     not positive: the grid cannot resolve it; a discrete marginal may legitimately be
     frozen, so this check is off with ``discrete``), ``BLOWUP`` on a non-finite or huge

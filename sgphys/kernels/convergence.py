@@ -1,10 +1,12 @@
-"""Reason codes and convergence measures shared by every iterative kernel (SPEC 4).
+"""Reason codes and convergence measures shared by every iterative kernel (docs/model.rst, section
+Solvers).
 
 Reason codes: :mod:`sgphys.kernels.reasons` (re-exported here for the kernels).
 
 Convergence of a state ``x = (m, v)`` against its raw update ``u``:
 
-- strict (SPEC 4): ``max(max|u_m - m| / max(1, max|m|), max|u_v - v| / max v)``
+- strict (docs/model.rst, section Solvers): ``max(max|u_m - m| / max(1, max|m|), max|u_v - v| / max
+v)``
   (:func:`strict_residual` from the four maxima);
 - the authors' rule: ``sum (u_m - m)^2 / count + sum (u_v - v)^2 / count``
   (:func:`paper_change_from_sums`), with ``count`` the number of nodes (AMP) or of
@@ -30,7 +32,8 @@ BLOWUP_LIMIT = 1e100
 
 @njit(cache=True)
 def strict_residual(dm, dv, mmax, vmax):
-    """SPEC 4 residual from ``max|u_m - m|``, ``max|u_v - v|``, ``max(1, max|m|)`` and
+    """The residual (docs/model.rst, section Solvers) from ``max|u_m - m|``, ``max|u_v - v|``,
+    ``max(1, max|m|)`` and
     ``max v`` (a zero ``vmax`` counts the variance term as 0)."""
     r1 = dm / mmax
     r2 = dv / vmax if vmax > 0.0 else 0.0
@@ -47,7 +50,8 @@ def paper_change_from_sums(sm, sv, count):
 def change_parts(um, uv, m, v):
     """``(max|um - m| / max(1, max|m|), max|uv - v| / max v, sum (um - m)^2,
     sum (uv - v)^2)`` of an update ``(um, uv)`` against the state ``(m, v)``: the mean and
-    variance parts of the SPEC 4 residual, and the authors' sums; arrays of any equal shape
+    variance parts of the residual (docs/model.rst, section Solvers), and the authors' sums; arrays
+    of any equal shape
     (flattened)."""
     dm = 0.0
     dv = 0.0

@@ -1,4 +1,5 @@
-"""Relaxed belief propagation kernels (SPEC 4.2, paper appendix Eqs. S25-S27).
+"""Relaxed belief propagation kernels (docs/model.rst, section Relaxed BP, paper appendix Eqs.
+S25-S27).
 
 Messages are stored by unordered pair: for ``i < j`` the pair index is
 ``p = off[i] + j`` (see :func:`pair_offsets`), and four packed arrays of length

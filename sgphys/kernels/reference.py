@@ -1,6 +1,7 @@
 """Plain NumPy versions of one update of each kernel, for testing the numba kernels.
 
-Written from the equations of SPEC 4, independently of the kernels' loop structure.
+Written from the equations of docs/model.rst (section Solvers), independently of the kernels' loop
+structure.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Observables (SPEC section 5), one module per topic.
+"""Observables (docs/model.rst, section Observables), one module per topic.
 
 - :mod:`~sgphys.observables.weights`: contrast ratio and test error of a weight matrix;
 - :mod:`~sgphys.observables.hessian`: Hessian spectrum, spectral density, zero modes;

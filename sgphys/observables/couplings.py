@@ -25,7 +25,8 @@ H1_SPLIT = ("h1_diag", "h1_off")
 
 
 def block_values(model) -> dict:
-    """Non-zero entries of each block (SPEC 3): J1 and J3 off-diagonal, J2 in both
+    """Non-zero entries of each block (docs/model.rst, section Spin mapping): J1 and J3
+    off-diagonal, J2 in both
     orientations (the W11-W21 block and its transpose), h1, h2; and h1 split by position
     into ``h1_diag`` (fields of W11[i, i]) and ``h1_off`` (:data:`H1_SPLIT`)."""
     b = model.blocks()

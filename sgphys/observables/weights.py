@@ -1,4 +1,5 @@
-"""Weight-space observables: the contrast ratio (paper Fig. 4a) and the test error (SPEC 2, 5)."""
+"""Weight-space observables: the contrast ratio (paper Fig. 4a) and the test error (docs/model.rst,
+sections Transformer and Observables)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ test_error.__test__ = False  # not a pytest test despite its name
 
 
 def theory_w11_scale(N, D) -> float:
-    """Population-optimal ``W11 = N/(N+D+1) I`` scale (SPEC 2)."""
+    """Population-optimal ``W11 = N/(N+D+1) I`` scale (docs/model.rst, section Transformer)."""
     N = check_positive_int("N", N)
     D = check_positive_int("D", D)
     return N / (N + D + 1.0)
