@@ -405,6 +405,9 @@ def _seed_stats(ds, name, values, dims, long_name):
 
 
 def finalize(ds, params):
+    import xarray as xr
+
+    xr_where = xr.where
     thr = float(params["icl_threshold"])
     ds = ds.transpose("D", "seed", "P_over_n", ...)
     x = np.asarray(ds.P_over_n.values, dtype=float)
@@ -437,6 +440,24 @@ def finalize(ds, params):
     _seed_stats(ds, "gibbs_icl_onset", g_on, dims4,
                 f"first upward crossing of the Gibbs W11 contrast ratio through {thr:g}, "
                 "linear in P")
+    # the equilibrium TAP state: the branch of lower (finite) free energy
+    fe = ds.free_energy_per_spin
+    other_wins = (fe.sel(branch="other") < fe.sel(branch="icl")) | fe.sel(branch="icl").isnull()
+    eq = xr_where(other_wins, ds.contrast_ratio_w11.sel(branch="other"),
+                  ds.contrast_ratio_w11.sel(branch="icl"))
+    eq = eq.where(fe.notnull().any("branch"))
+    ds["equilibrium_contrast_ratio_w11"] = eq.transpose("D", "seed", "P_over_n", "prior",
+                                                        "beta").assign_attrs(_attrs(
+        "W11 contrast ratio of the TAP state of lowest free energy (NaN: no state with a "
+        "free energy)"))
+    e = ds.equilibrium_contrast_ratio_w11.transpose("D", "seed", "prior", "beta",
+                                                    "P_over_n").values[..., order]
+    t_on = np.full(shape, np.nan)
+    for idx in np.ndindex(shape):
+        t_on[idx] = crossing(xs, e[idx] - thr, "up")
+    _seed_stats(ds, "tap_icl_onset", t_on, dims4,
+                f"first upward crossing of the equilibrium TAP state's W11 contrast ratio "
+                f"through {thr:g}, linear in P")
     cr = ds.exact_contrast_ratio_w11.transpose("D", "seed", "P_over_n").values[..., order]
     ridge = np.full(cr.shape[:2], np.nan)
     for idx in np.ndindex(ridge.shape):
