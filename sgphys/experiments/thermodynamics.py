@@ -28,7 +28,8 @@ the training set at P is the first P sequences of the set at the largest P), ``p
 (largest P/n_spins where a non-ICL branch exists), the thermodynamic transition
 ``transition`` (where ``f_icl - f_other`` changes sign from positive to non-positive,
 linear interpolation in P; NaN without a crossing in range), ``gibbs_icl_onset`` (the
-first upward crossing of the Gibbs W11 contrast ratio through ``icl_threshold``) and, per
+first upward crossing of the Gibbs W11 contrast ratio through ``icl_threshold``, runs with
+split R-hat above ``rhat_tol`` left out) and, per
 seed, ``ridge_onset`` (the same crossing for the exact Gaussian solution); each with its
 seed mean, standard deviation and count (``*_mean``, ``*_sd``, ``*_count``), all in units
 of P/n_spins.
@@ -67,7 +68,7 @@ QUICK = {"D": [10], "N": 20, "P_over_n": [1.0, 2.0, 4.0, 8.0], "beta": [10.0, 10
          "seeds": 2, "n_random": 2, "damping": "auto", "tol": 1e-10, "max_iter": 2000,
          "distinct": 1e-6, "icl_threshold": 0.9,
          "gibbs_sweeps": 300, "gibbs_chains": 2, "ladder_min": 0.1, "ladder_ratio": 1.5,
-         "gibbs_max_D": 10, "seed": 0, "sampler": "statistics"}
+         "gibbs_max_D": 10, "rhat_tol": 1.1, "seed": 0, "sampler": "statistics"}
 PAPER = {**QUICK, "D": [10, 20], "P_over_n": [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0],
          "beta": [1.0, 3.0, 10.0, 30.0, 100.0, 1000.0], "seeds": 5, "n_random": 6,
          "gibbs_sweeps": 2000, "gibbs_chains": 4}
@@ -187,6 +188,8 @@ def _check(params):
         raise ValueError(f"gibbs_sweeps must be at least 16, got {params['gibbs_sweeps']!r}")
     check_positive_int("gibbs_chains", params["gibbs_chains"])
     thermo_ladder(1.0, params["ladder_min"], params["ladder_ratio"])
+    if check_positive("rhat_tol", params["rhat_tol"]) <= 1.0:
+        raise ValueError(f"rhat_tol must be > 1, got {params['rhat_tol']!r}")
     if params["gibbs_max_D"] is not None:
         check_positive_int("gibbs_max_D", params["gibbs_max_D"])
     return list(priors)
@@ -417,7 +420,8 @@ def finalize(ds, params):
     ex = ds.branch_exists.transpose("D", "seed", "prior", "beta", "P_over_n", "branch").values
     f = ds.free_energy_per_spin.transpose("D", "seed", "prior", "beta", "P_over_n",
                                           "branch").values
-    g = ds.gibbs_contrast_ratio_w11.transpose("D", "seed", "prior", "beta", "P_over_n").values
+    g = ds.gibbs_contrast_ratio_w11.where(ds.gibbs_rhat_max <= float(params["rhat_tol"]))
+    g = g.transpose("D", "seed", "prior", "beta", "P_over_n").values
     ex, f, g = ex[..., order, :], f[..., order, :], g[..., order]
     shape = ex.shape[:4]
     sp_icl, sp_other = np.full(shape, np.nan), np.full(shape, np.nan)
@@ -439,7 +443,7 @@ def finalize(ds, params):
                 "linear in P (NaN: no crossing in range)")
     _seed_stats(ds, "gibbs_icl_onset", g_on, dims4,
                 f"first upward crossing of the Gibbs W11 contrast ratio through {thr:g}, "
-                "linear in P")
+                f"linear in P, over runs with split R-hat <= {float(params['rhat_tol']):g}")
     # the equilibrium TAP state: the branch of lower (finite) free energy
     fe = ds.free_energy_per_spin
     other_wins = (fe.sel(branch="other") < fe.sel(branch="icl")) | fe.sel(branch="icl").isnull()
