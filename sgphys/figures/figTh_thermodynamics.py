@@ -1,7 +1,8 @@
 """Fig. Th: thermodynamics of the ICL state. One row per prior (Gaussian, ternary, binary):
 free energy, energy and entropy per spin against P / n_spins (TAP branches: ICL solid, other
 dashed; Gibbs: circles with error bars; the Gaussian's exact closed form), one colour per
-beta, the spinodals marked on the P axis; and, for a discrete prior, the phase diagram in
+beta, the spinodals marked on the P axis, hollow TAP markers where the state has negative
+cavity precisions; and, for a discrete prior, the phase diagram in
 (P / n_spins, beta): Gibbs points coloured by their W11 contrast ratio, the spinodals, the
 thermodynamic transition, the ICL onsets of the equilibrium TAP state and of Gibbs, and the
 ridge onset of the exact Gaussian solution (for the Gaussian prior: its W11 contrast ratio)."""
@@ -54,8 +55,11 @@ def _thermo_panel(ax, sub, prior, var, betas, colors, handles):
         else:
             for branch, ls in BRANCH_LS.items():
                 m, sd = _mean_sd(s[var].sel(branch=branch))
-                ax.plot(x, m[order], ls, color=c, lw=1.1, marker="o" if branch == "icl"
-                        else "s", ms=2.5)
+                mk = "o" if branch == "icl" else "s"
+                ax.plot(x, m[order], ls, color=c, lw=1.1, marker=mk, ms=2.5)
+                # a negative cavity precision at the state (any seed): TAP unreliable there
+                neg = (s.negative_cavity.sel(branch=branch).max("seed").values > 0)[order]
+                ax.plot(x[neg], m[order][neg], mk, color=c, mfc="white", ms=4, mew=0.8)
             m, sd = _mean_sd(s["gibbs_" + var])
             m, sd = m[order], sd[order]
             good = s.gibbs_rhat_max.max("seed").values[order] <= RHAT_OK
@@ -154,6 +158,8 @@ def plot(ds, out, reference=False, pdf=False):
                          f"(red edge: Gibbs R-hat > {RHAT_OK:g})", fontsize=7)
     style = {"TAP ICL branch": axes[0, 0].plot([], [], "k-o", ms=2.5)[0],
              "TAP other branch": axes[0, 0].plot([], [], "k--s", ms=2.5)[0],
+             "TAP state with negative cavity precisions (unreliable)":
+                 axes[0, 0].plot([], [], "ks", mfc="white", ms=4)[0],
              "Gibbs (replica exchange, seed mean +- sd)":
                  axes[0, 0].plot([], [], "ko", mfc="none", ms=4)[0],
              f"Gibbs with R-hat > {RHAT_OK:g}": axes[0, 0].plot([], [], "kx", ms=4)[0],
