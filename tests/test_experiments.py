@@ -34,6 +34,11 @@ EXPECTED = {
     "quantized": (("D", "N", "P", "seed", "prior", "beta", "solver", "row", "col"),
                   ["contrast_ratio_w11", "test_error", "converged", "n_iter", "residual",
                    "reason", "mean", "gibbs_rhat_max", "gibbs_ess_min", "icl_onset_P"]),
+    "thermodynamics": (("D", "seed", "P_over_n", "prior", "beta", "branch"),
+                       ["free_energy_per_spin", "energy_per_spin", "entropy_per_spin",
+                        "branch_exists", "exact_free_energy_per_spin", "gibbs_log_z",
+                        "gibbs_log_z_err", "spinodal_icl", "spinodal_other", "transition",
+                        "ridge_onset"]),
 }
 
 

@@ -34,7 +34,7 @@ __all__ = ["Experiment", "Var", "run_experiment", "list_experiments", "get_exper
 #: module names of the registered experiments, in paper order
 _MODULES = ("couplings", "weights", "landscape", "phase_diagram", "prompt_length", "separated",
             "coupling_kl", "resampled", "correlated", "hessian", "architectures", "finite_size",
-            "task_pool", "quantized")
+            "task_pool", "quantized", "thermodynamics")
 
 #: names of the registered solvers (:mod:`sgphys.registry`)
 SOLVERS = solver_names()

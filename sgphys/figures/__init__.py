@@ -27,7 +27,7 @@ FIGURES = {
     "resampled": "figS3_resampled", "correlated": "figS4_correlated",
     "hessian": "figS5_hessian", "architectures": "figS6_architectures",
     "finite_size": "figT1_finite_size", "task_pool": "figT2_task_pool",
-    "quantized": "figQ1_quantized",
+    "quantized": "figQ1_quantized", "thermodynamics": "figTh_thermodynamics",
 }
 
 

@@ -2,7 +2,9 @@
 non-converged cells marked and the converged fraction shown; optionally the published grid.
 Second row: the exact solution's test error at the file's D beside the asymptotic theory of
 Lu et al. (PNAS 2025) on the same (N, P) grid, ``icl_error(N/D, P/D^2, lam=D lam)``
-(:mod:`sgphys.theory`), and their ratio."""
+(:mod:`sgphys.theory`), and their ratio; and the Gibbs entropy per spin of the exact
+(Gaussian) solution against P, one line per N (a selection of at most six): its drop as P
+grows shows the Boltzmann distribution concentrating on a unique solution."""
 
 import json
 
@@ -24,7 +26,8 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
     frac = n_conv / conv.shape[-1]
     exact = st.mean_sd_count(ds.contrast_ratio.sel(solver="exact"))[0]
     ref = st.load_reference("fig4/contrast.npy") if reference else None
-    ncol = 3 + (ref is not None)
+    has_entropy = "entropy_per_spin" in ds.data_vars
+    ncol = 3 + (ref is not None or has_entropy)
     fig, grid = st.plt.subplots(2, ncol, figsize=(st.DOUBLE * ncol / 3, 5.0), squeeze=False)
     axes, lower = grid[0], grid[1]
     P, N = ds.P.values, ds.N.values
@@ -66,12 +69,36 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
                              norm=TwoSlopeNorm(1.0, 1.0 - span - 1e-12, 1.0 + span + 1e-12))
     lower[2].set_title(f"({next(tags)}) exact / theory")
     st.plt.colorbar(im, ax=lower[2], label="test error ratio")
-    for ax in lower[3:]:
+    if has_entropy:
+        _entropy_panel(lower[3], ds, next(tags))
+    for ax in list(axes[3 + (ref is not None):]) + list(lower[3 + has_entropy:]):
         ax.set_axis_off()
-    for ax in list(axes) + list(lower[:3]):
+    for ax in list(axes[:3 + (ref is not None)]) + list(lower[:3]):
         ax.set_xlabel("task diversity P")
         ax.set_ylabel("prompt length N")
     fig.suptitle(f"D={D}", y=1.02)
     fig.tight_layout()
     return st.save(fig, out, pdf)
 
+
+def _entropy_panel(ax, ds, tag):
+    """Entropy per spin of the exact solution against P, seed mean and sd, one line per N
+    (at most six, evenly spread over the file's N)."""
+    Ns = ds.N.values
+    pick = np.unique(np.linspace(0, len(Ns) - 1, min(6, len(Ns))).round().astype(int))
+    cmap = st.plt.get_cmap("viridis")
+    P = ds.P.values
+    order = np.argsort(P)
+    s = ds.entropy_per_spin.sel(solver="exact").transpose("N", "P", "seed")
+    for k, i in enumerate(pick):
+        m, sd, _ = st.mean_sd_count(s.isel(N=i))
+        color = cmap(0.9 * k / max(len(pick) - 1, 1))
+        ax.errorbar(P[order], m[order], sd[order], fmt="o-", ms=2.5, lw=1, capsize=1.5,
+                    color=color, label=f"N = {int(Ns[i])}")
+    n_spins = int(json.loads(ds.attrs["parameters"])["D"])
+    n_spins = n_spins * (n_spins + 1)
+    ax.axvline(n_spins, color="0.8", lw=0.8, zorder=0)
+    ax.set_xlabel("task diversity P")
+    ax.set_ylabel("entropy per spin (exact)")
+    ax.legend(fontsize=6, frameon=False)
+    ax.set_title(f"({tag}) Gibbs entropy per spin, exact\n(grey: P = n_spins = {n_spins})")
