@@ -11,7 +11,8 @@ Each part runs in a fresh process, so its peak resident memory (``ru_maxrss``) i
 3. D = 300: GAMP with the Ternary(1, 0.5) prior (lam = 0);
 4. accuracy (no timing): GAMP against dense TAP-AMP (``solve_amp``) with the Binary(0.5),
    Ternary(1, 0.5) and Laplace(0.2) priors at D = 2, 3, 5, P = 20 n_spins, N = 2D,
-   beta = 1 and 10, seeds 0-2, and both against ``solve_enumerate`` at D = 2.
+   beta = 1 and 10, on the 20 seeds 3000-3019 (used by no test), and both against
+   ``solve_enumerate`` at D = 2: median / worst of the largest difference of a mean.
 
 Statistics sampler (method="statistics"), N = 100, lam = 0.01, beta = 100, tol 1e-10.
 
@@ -111,12 +112,13 @@ def accuracy():
     import sgphys
     from sgphys.factored import FactoredModel, solve_amp_factored
 
+    seeds = range(3000, 3020)
     rows = []
     for prior in (sgphys.Binary(0.5), sgphys.Ternary(1.0, 0.5), sgphys.Laplace(0.2)):
         for beta in (1.0, 10.0):
             for D in (2, 3, 5):
                 diff, e_gamp, e_tap, conv = [], [], [], [0, 0]
-                for seed in range(3):
+                for seed in seeds:
                     tasks = sgphys.sample_tasks(D, 2 * D, 20 * D * (D + 1), seed=seed)
                     fm = FactoredModel.from_tasks(tasks, 0.0, prior=prior)
                     r = solve_amp_factored(fm, beta)
@@ -125,18 +127,23 @@ def accuracy():
                     conv[0] += r.converged
                     conv[1] += t.converged
                     if r.converged and t.converged:
-                        diff.append(np.mean(np.abs(r.mean - t.mean)))
+                        diff.append(np.max(np.abs(r.mean - t.mean)))
                     if D == 2 and prior.discrete:
                         ex = sgphys.solve_enumerate(sm, beta)
-                        e_gamp.append(np.mean(np.abs(r.mean - ex.mean)))
-                        e_tap.append(np.mean(np.abs(t.mean - ex.mean)))
+                        if r.converged:
+                            e_gamp.append(np.max(np.abs(r.mean - ex.mean)))
+                        if t.converged:
+                            e_tap.append(np.max(np.abs(t.mean - ex.mean)))
 
-                def rng(x):
-                    return f"{min(x):.1e} - {max(x):.1e}" if x else ""
-                rows.append((prior.name, beta, D, f"{conv[0]}/3", f"{conv[1]}/3", rng(diff),
-                             rng(e_gamp), rng(e_tap)))
+                def mw(x):
+                    return f"{np.median(x):.1e} / {max(x):.1e}" if x else ""
+                k = len(seeds)
+                rows.append((prior.name, beta, D, f"{conv[0]}/{k}", f"{conv[1]}/{k}", mw(diff),
+                             mw(e_gamp), mw(e_tap)))
+                print(rows[-1], flush=True)
+    print(f"largest |difference| of a mean over the spins, {len(seeds)} seeds: median / worst")
     print(table(["prior", "beta", "D", "GAMP converged", "TAP converged",
-                 "mean abs(GAMP - TAP)", "GAMP vs enumeration", "TAP vs enumeration"], rows))
+                 "GAMP - TAP", "GAMP vs enumeration", "TAP vs enumeration"], rows))
 
 
 def run(script, D):

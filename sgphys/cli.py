@@ -230,6 +230,11 @@ def _convergence_lines(ds):
             names, counts = np.unique(reasons[applies], return_counts=True)
             lines.append("  by reason: " + ", ".join(
                 f"{n or '(none)'} {k}" for n, k in zip(names, counts)))
+        if "negative_cavity" in ds and "solver" in ds.negative_cavity.dims:
+            neg = np.asarray(ds.negative_cavity.sel(solver=s).values).ravel()
+            if neg.shape == c.shape and (neg[applies] >= 0).any():
+                flagged = int(((neg > 0) & (c == 1) & applies).sum())
+                lines.append(f"  converged with a negative cavity precision: {flagged}")
     return lines
 
 

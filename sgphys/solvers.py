@@ -555,32 +555,17 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
         ``"tap"`` keeps the Onsager reaction term ``-V_i m_i`` (its fixed point has the exact
         means); ``"paper"`` omits it as the published code does (biased means).
     damping : "auto" or float in [0, 1)
-        Weight on the old value. ``"auto"`` is adaptive: the variances are updated
-        undamped (their recursion does not involve the means; with no positive fixed point
-        it meets a non-positive precision: reason ``"nonpositive_precision"``), the means
-        start undamped. Once their residual grows, or shrinks so slowly that it would need
-        more than 40 more iterations at its rate over the last 8, the extreme eigenvalues
-        ``mu_min, mu_max`` of ``U^(1/2) A U^(1/2)`` (``U = diag(beta v)``) at the variance
-        fixed point are estimated by 10 Lanczos steps (about 10 iterations' work, spent
-        only then) and the means get the damping with which the mean map, at fixed
-        variances exactly the Richardson iteration ``m <- m + (1 - d) U (h - A m)``,
-        contracts fastest: ``d = 1 - 2/(mu_min + 1.05 mu_max)``, always above the
-        threshold (docs/model.rst, section AMP) ``1 - 2/mu_max`` (departure: the threshold rule
-        (docs/model.rst, section AMP) ``max(0, 1 - 2/mu_max) +
-        0.05`` leaves the top mode at ``-1 + 0.05 mu_max``, 3-7x more iterations near
-        ``P = n_spins``; it is kept with a prior and where no ``mu_min > 0`` is found). A
-        residual still growing after that backs off further. The threshold rule (docs/model.rst,
-        section AMP) itself is
-        :func:`auto_damping` (power iteration), kept for analysis. ``info`` records
-        ``damping_final``, ``damping_estimated``, ``mu_max`` and ``mu_min``.
+        Weight on the old value. ``"auto"`` (adaptive): variances undamped, means undamped
+        until their residual grows or stalls, then the damping with which the mean map at
+        fixed variances (a Richardson iteration) contracts fastest, from 10 Lanczos
+        estimates of the extreme eigenvalues of ``U^(1/2) A U^(1/2)``, ``U = diag(beta v)``
+        (docs/methods.rst, section Adaptive damping). ``info`` records ``damping_final``,
+        ``damping_estimated``, ``mu_max`` and ``mu_min``.
     tol : float > 0
-        Convergence threshold on the residual (``criterion="strict"``) or on the mean
-        squared change of m plus that of v (``criterion="paper"``, the authors' rule).
-        The paper rule measures the change between the raw (undamped) update and the
-        current state, ``mean((u_m - m)^2) + mean((u_v - v)^2)``: read so, damping 0.9,
-        tol 1e-6 and at most 100 steps reproduce the published Fig. 2 diagonal and Fig. 4b
-        AMP curve; measured on the damped step it would stop about 25 steps earlier, short
-        of the fixed point (W11 diagonal 0.82 against the published 0.858).
+        Convergence threshold: on the certificate (``criterion="strict"``,
+        docs/convergence.md) or, with ``criterion="paper"`` (the authors' rule), on
+        ``mean((u_m - m)^2) + mean((u_v - v)^2)`` between the raw update and the current
+        state, the reading that reproduces their figures (docs/model.rst, Departures).
     max_iter : int
     init : (m0, v0), optional
         Initial means and (positive) variances; default 0 and ``1/(beta lam_k)``.
@@ -592,11 +577,11 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     Returns
     -------
     Marginals
-        ``solver`` is the variant; ``info`` holds the damping used. Variances are
-        approximate (loopy Gaussian BP): measured against the exact ones at D=10, N=100,
-        lam=0.01, beta=100 (three seeds) they are too large by at most 11-15% at
-        P = 9 n_spins and 0.11-0.15% at P = 90 n_spins; tests/test_solvers.py asserts
-        bounds of 20% and 0.3%.
+        ``solver`` is the variant; ``info`` holds the damping used and, at a converged
+        fixed point, ``negative_cavity`` (spins whose cavity precision ``beta lam_k - V_k``
+        is negative; possible with a non-Gaussian prior, where such fixed points carry most
+        of the error: docs/accuracy.md). Variances are approximate (loopy Gaussian BP);
+        their error against the exact ones is in docs/accuracy.md.
     """
     from .kernels import amp as K
 
