@@ -27,7 +27,7 @@ import numpy as np
 from ._validate import (as_generator, check_array, check_bool, check_damping,
                         check_memory, check_nonnegative, check_positive, check_positive_int)
 from .kernels.reasons import BLOWUP, CONVERGED, MAX_ITER, NONPOSITIVE, REASONS
-from .spin import _model_prior
+from .spin import _model_prior, check_spins
 
 __all__ = ["FactoredModel", "solve_exact_factored", "solve_amp_factored", "task_factors"]
 
@@ -262,11 +262,7 @@ class FactoredModel:
         -------
         float or ndarray, shape (n_samples,)
         """
-        s = check_array("s", s)
-        if s.ndim not in (1, 2) or s.shape[-1] != self.n_spins:
-            raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
-                             f"n_spins = {self.n_spins}, got {s.shape}")
-        S = np.atleast_2d(s)
+        s, S = check_spins(s, self.n_spins)
         e = np.empty(S.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
             for k in range(S.shape[0]):

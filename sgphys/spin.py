@@ -245,6 +245,16 @@ def check_model(model, gaussian: bool = False) -> "SpinModel":
     return model
 
 
+def check_spins(s, n_spins: int):
+    """``(s, S)``: spins ``s`` of shape (n_spins,) or (n_samples, n_spins) as a checked float
+    array, and its rows as a 2-D view (ValueError naming ``s`` otherwise)."""
+    s = check_array("s", s)
+    if s.ndim not in (1, 2) or s.shape[-1] != n_spins:
+        raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
+                         f"n_spins = {n_spins}, got {s.shape}")
+    return s, np.atleast_2d(s)
+
+
 def spins_to_weights(s, D: int) -> np.ndarray:
     """Weight matrix (D+1, D+1) of spins ``s`` (..., D*(D+1)): row-major ``W[:, :D]``, last
     column zero (docs/model.rst, section Spin mapping). Leading dims of ``s`` are kept (``(..., D+1,
@@ -497,11 +507,7 @@ class SpinModel:
         -------
         float or ndarray, shape (n_samples,)
         """
-        s = check_array("s", s)
-        if s.ndim not in (1, 2) or s.shape[-1] != self.n_spins:
-            raise ValueError(f"s must have shape (n_spins,) or (n_samples, n_spins) with "
-                             f"n_spins = {self.n_spins}, got {s.shape}")
-        S = np.atleast_2d(s)
+        s, S = check_spins(s, self.n_spins)
         with np.errstate(over="ignore", invalid="ignore"):
             Js = S @ self.J  # J symmetric
             e = (-0.5 * np.einsum("ij,ij->i", Js, S) - S @ self.h

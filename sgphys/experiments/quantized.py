@@ -88,15 +88,19 @@ PAPER = {**QUICK, "D": [10, 20], "N": [10, 20, 40],
 
 # -- parameters -------------------------------------------------------------------------------
 
-def _check(params):
-    """Validated experiment-specific parameters (ValueError naming the parameter)."""
-    priors = params["priors"]
-    if isinstance(priors, str):
-        priors = [priors]
+def check_priors(value):
+    """The ``priors`` parameter as a list of distinct names from :data:`PRIOR_NAMES`."""
+    priors = [value] if isinstance(value, str) else value
     if (not isinstance(priors, (list, tuple)) or not priors
             or any(p not in PRIOR_NAMES for p in priors) or len(set(priors)) != len(priors)):
         raise ValueError(f"priors must be a non-empty list of distinct names from "
-                         f"{list(PRIOR_NAMES)}, got {_short(params['priors'])}")
+                         f"{list(PRIOR_NAMES)}, got {_short(value)}")
+    return list(priors)
+
+
+def _check(params):
+    """Validated experiment-specific parameters (ValueError naming the parameter)."""
+    priors = check_priors(params["priors"])
     a = params["a"]
     if not (isinstance(a, str) and a == "population"):
         if isinstance(a, str):

@@ -55,7 +55,7 @@ from ..states import find_states
 from ..sweep import values_hash
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
-from .quantized import PRIOR_NAMES, make_prior, prior_scale
+from .quantized import PRIOR_NAMES, check_priors, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "BRANCHES", "crossing", "thermo_ladder", "classify"]
 
@@ -167,13 +167,7 @@ def _stream(init, tag, P, prior, beta):
 
 
 def _check(params):
-    priors = params["priors"]
-    if isinstance(priors, str):
-        priors = [priors]
-    if (not isinstance(priors, (list, tuple)) or not priors
-            or any(p not in PRIOR_NAMES for p in priors) or len(set(priors)) != len(priors)):
-        raise ValueError(f"priors must be a non-empty list of distinct names from "
-                         f"{list(PRIOR_NAMES)}, got {_short(params['priors'])}")
+    priors = check_priors(params["priors"])
     check_positive_int("N", params["N"])
     if any(not (float(r) > 0) for r in params["P_over_n"]):
         raise ValueError(f"P_over_n must hold numbers > 0, got {_short(params['P_over_n'])}")
