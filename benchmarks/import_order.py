@@ -5,10 +5,12 @@
 Runs each scenario in a fresh interpreter with the environment as the user has it (nothing
 exported by this script): ``import sgphys`` first (sgphys sets OPENBLAS_THREAD_TIMEOUT
 before OpenBLAS loads), or ``import numpy, scipy`` first (the usual script), and within
-each the default ``solve_amp``, ``solve_rbp`` and ``solve_exact`` alone and right after a
-scipy Cholesky of a 600 x 600 matrix (the BLAS call a script makes between solves). Prints
-medians of 15 calls and each time as a ratio to the best scenario, with the machine's
-yardsticks (benchmarks/_machine.py).
+each the default ``solve_amp``, ``solve_rbp`` and ``solve_exact`` back to back and right
+after a scipy Cholesky of a 600 x 600 matrix (the BLAS call a script makes between solves).
+Prints medians of 15 calls and each time as a ratio to the best scenario, with the machine's
+yardsticks (benchmarks/_machine.py). (A pause between calls is left out on purpose: on a
+virtual machine an idle core makes the next call slower whatever the code, serial kernels
+included.)
 """
 
 import json
@@ -44,8 +46,6 @@ for name, f in (("amp", sgphys.solve_amp), ("rbp", sgphys.solve_rbp),
             if after:
                 scipy.linalg.cho_factor(C)
             t0 = time.perf_counter(); f(model, 100.0); ts.append(time.perf_counter() - t0)
-            if not after:
-                time.sleep(0.3)  # let any BLAS threads go idle first
         ts.sort()
         out[f"{name}{'_after_cholesky' if after else ''}"] = ts[len(ts) // 2]
 print(json.dumps(out))
