@@ -55,7 +55,7 @@ from ..states import find_states
 from ..sweep import values_hash
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
-from .quantized import PRIOR_NAMES, check_priors, make_prior, prior_scale
+from .quantized import PRIOR_NAMES, check_priors, ladder, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "BRANCHES", "crossing", "thermo_ladder", "classify"]
 
@@ -112,18 +112,9 @@ def crossing(x, y, direction="down"):
 def thermo_ladder(beta, ladder_min, ratio):
     """Replica ladder for thermodynamic integration from 0: ``0``, then geometric from
     ``ladder_min`` to ``beta`` with adjacent ratio at most ``ratio`` (just ``[0, beta]`` when
-    ``beta <= ladder_min``)."""
-    beta = check_positive("beta", beta)
-    ladder_min = check_positive("ladder_min", ladder_min)
-    ratio = check_positive("ladder_ratio", ratio)
-    if ratio <= 1.0:
-        raise ValueError(f"ladder_ratio must be > 1, got {ratio!r}")
-    if beta <= ladder_min:
-        return np.array([0.0, beta])
-    k = int(math.ceil(math.log(beta / ladder_min) / math.log(ratio) - 1e-12)) + 1
-    rungs = np.geomspace(ladder_min, beta, max(k, 2))
-    rungs[-1] = beta
-    return np.concatenate([[0.0], rungs])
+    ``beta <= ladder_min``); the geometric part is :func:`~sgphys.experiments.quantized.ladder`'s."""
+    rungs = ladder(beta, ladder_min, ratio)
+    return np.array([0.0, float(beta)]) if rungs is None else np.concatenate([[0.0], rungs])
 
 
 def w11_contrast(mean, D):
