@@ -733,11 +733,7 @@ def _scaled_change(um, uv, m, v):
     dm, dv = np.max(np.abs(um - m)), np.max(np.abs(uv - v))
     vmax = max(float(np.max(v)), float(np.max(uv)))
     scale = max(float(np.max(np.abs(m))), float(np.max(np.abs(um))), np.sqrt(max(vmax, 0.0)))
-    if not (np.isfinite(dm) and np.isfinite(dv) and np.isfinite(scale)):
-        return np.inf
-    rm = dm / scale if scale > 0 else (0.0 if dm == 0 else np.inf)
-    rv = dv / vmax if vmax > 0 else (0.0 if dv == 0 else np.inf)
-    return float(max(rm, rv))
+    return max(_relative(dm, scale), _relative(dv, max(vmax, 0.0)))
 
 
 def _relative(num, den):
