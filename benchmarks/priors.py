@@ -17,8 +17,9 @@ import os
 import sys
 import time
 
-import sgphys  # noqa: E402  (before numpy: OPENBLAS_THREAD_TIMEOUT, blas_threads.py)
-import numpy as np
+import numpy as np  # first, as in a user's script (benchmarks/import_order.py)
+
+import sgphys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import best_of, table  # noqa: E402

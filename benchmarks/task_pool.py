@@ -16,8 +16,9 @@ of the exact solution at the largest K (median and range over seeds).
 import sys
 import tempfile
 
-import sgphys  # noqa: F401  (before numpy: OPENBLAS_THREAD_TIMEOUT)
 import numpy as np
+
+import sgphys
 
 EXPERIMENT_SEED = 1000
 

@@ -6,12 +6,9 @@ in-context linear regression is mapped onto a spin glass with real-valued spins 
 couplings and fields come from the data, and solved with the cavity method.
 
 Public names are imported lazily on first use, so ``import sgphys`` loads nothing heavy and
-compiles nothing. Its one side effect: ``OPENBLAS_THREAD_TIMEOUT`` defaults to 18 (OpenBLAS
-worker threads spin about 2^18 cycles, not 2^28, before sleeping) when it is unset, which
-OpenBLAS reads when numpy or scipy first loads it, so import sgphys before them (or export
-the variable): threads spinning after a BLAS call took the cores from the numba kernels that
-followed (AMP after a Cholesky measured 12.8x slower on 2 cores,
-``benchmarks/blas_threads.py``).
+compiles nothing, and it sets nothing in the environment: the solvers' speed does not
+depend on whether numpy or sgphys is imported first (OpenBLAS's spinning threads are stopped
+before the parallel kernels, :mod:`sgphys._blas`).
 
 Glossary: D token dimension, N prompt length, P task diversity (number of sequences),
 lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-major.
@@ -20,11 +17,6 @@ lam weight decay, beta inverse temperature, s spins = W[:, :D] flattened row-maj
 from __future__ import annotations
 
 import importlib
-import os
-
-#: OpenBLAS spin time (log2 cycles) set when unset, read by OpenBLAS as it loads
-OPENBLAS_THREAD_TIMEOUT = "18"
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_THREAD_TIMEOUT)
 
 from ._version import __version__
 

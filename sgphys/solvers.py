@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from ._blas import quiet_blas
 from ._summary import describe, summary
 from ._validate import (check_array, check_bool, check_choice, check_damping, check_memory,
                         check_positive, check_positive_int)
@@ -170,6 +171,8 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
     method = check_choice("method", method, ("auto", "cholesky", "dual"))
     variances = check_bool("variances", True if variances is None else variances)
     n = model.n_spins
+    if n >= PARALLEL_MIN_SPINS:  # multi-threaded LAPACK: no spinning pool competes with it
+        quiet_blas()
     if method == "auto":
         method = "dual" if (model.H is not None and model.P < n and model.lam > 0) else "cholesky"
     if method == "dual":
@@ -184,7 +187,8 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
         check_memory("model.n_spins", n, 8 * 4 * n * n,
                      "the Cholesky solve (precision, factor, inverse factor, identity)")
         mean, diag_inv, logdet = _exact_cholesky(model, variances)
-    residual = model.linear_residual(mean)
+    # serial: right after the Cholesky, BLAS's threads may still hold the cores
+    residual = model.linear_residual(mean, parallel=False)
     log_z, energy = gaussian_log_z(logdet, model.h, mean, n, beta)
     info = {"method": method, "variances": bool(variances), "logdet_A": logdet}
     if not variances:
@@ -363,6 +367,9 @@ def _check_rbp_memory(n):
 
 
 def _use_parallel(parallel, n):
+    """Whether a solver runs its row-parallel kernels; if so, OpenBLAS's spinning worker
+    threads are stopped first (:func:`sgphys._blas.quiet_blas`), so they do not take the
+    cores from the kernels whatever BLAS call came just before."""
     parallel = check_bool("parallel", parallel, allow_none=True)
     if parallel is None:
         if n < PARALLEL_MIN_SPINS:
@@ -371,7 +378,9 @@ def _use_parallel(parallel, n):
 
         # with one thread (sweep workers) the parallel kernel is pure overhead, and from a
         # non-main thread (dask's task threads) a costly one
-        return numba.get_num_threads() > 1
+        parallel = numba.get_num_threads() > 1
+    if parallel:
+        quiet_blas()
     return bool(parallel)
 
 

@@ -457,19 +457,22 @@ class SpinModel:
         A[np.diag_indices(self.n_spins)] += self.lam
         return A
 
-    def linear_residual(self, m) -> float:
+    def linear_residual(self, m, parallel=None) -> float:
         """``max|A m - h| / max(max|A m|, max|h|)``: how far means ``m`` are from the exact
         ones (``A m = h``), relative to the size of both sides, so invariant to the units
         of the features and the labels; 0 when both sides vanish, inf when not finite. The
         certificate every solver with exact-mean fixed points passes
-        (docs/convergence.md)."""
+        (docs/convergence.md). ``parallel`` (default: from 400 spins, with more than one
+        numba thread) spreads the rows over threads; the value is the same."""
         from .kernels.convergence import linear_residual
+        from .solvers import _use_parallel
 
         m = np.ascontiguousarray(m, dtype=np.float64)
         if m.shape != (self.n_spins,):
             raise ValueError(f"m must have shape ({self.n_spins},), got dtype {m.dtype} and "
                              f"shape {m.shape}")
-        return float(linear_residual(self.Q, float(self.lam), self.h, m))
+        par = _use_parallel(parallel, self.n_spins)
+        return float(linear_residual(self.Q, float(self.lam), self.h, m, par))
 
     def blocks(self) -> dict:
         """Views of the coupling and field blocks (docs/model.rst, section Spin mapping).

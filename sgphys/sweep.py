@@ -389,10 +389,14 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
         else:
             # one BLAS thread: per-point matrices are small and OpenBLAS threads fight numba's
             # for the cores (measured 2.3x slower serial sweeps on 2 cores without the limit)
-            from threadpoolctl import threadpool_limits
+            from contextlib import nullcontext
+
+            from ._blas import controller, quiet_blas
 
             _load_blas()
-            with threadpool_limits(limits=1, user_api="blas"):
+            ctl = controller()  # kept: a fresh scan of the libraries costs milliseconds
+            with ctl.limit(limits=1, user_api="blas") if ctl else nullcontext():
+                quiet_blas()  # threads spinning from the caller's BLAS calls
                 for p, a in zip(todo, args):
                     finish(p, compute_point(*a))
     finally:

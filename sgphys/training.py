@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import quiet_blas
 from ._summary import SummaryRepr
 from .spin import feature_moments, spins_to_weights, weights_to_spins
 from ._validate import (as_seed_sequence, check_bool, check_choice, check_memory,
@@ -197,6 +198,9 @@ def train(tasks, arch="sla", scheme="merged", optimizer="adam", lam=0.0, lr=1e-3
         if (test.D, test.N) != (tasks.D, tasks.N):
             raise ValueError(f"test must have D={D}, N={tasks.N}, got D={test.D}, N={test.N}")
 
+    # another library's spinning BLAS threads (scipy's after a factorisation) would take the
+    # core from this loop's BLAS threads
+    quiet_blas()
     ss_init, ss_order = as_seed_sequence(seed).spawn(2)
     spec = ARCHITECTURES[arch]
     if init is None:

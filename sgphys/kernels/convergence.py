@@ -109,17 +109,35 @@ def _residual_rows(Q, lam, h, m, out_r, out_a):
         out_r[i] = abs(s - h[i])
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def _residual_rows_serial(Q, lam, h, m, out_r, out_a):
+    """:func:`_residual_rows` on one thread (the same sums, the same bits)."""
+    n = m.shape[0]
+    for i in range(n):
+        s = 0.0
+        row = Q[i]
+        for k in range(n):
+            s += row[k] * m[k]
+        s += lam * m[i]
+        out_a[i] = abs(s)
+        out_r[i] = abs(s - h[i])
+
+
 @njit(cache=True)
-def linear_residual(Q, lam, h, m):
+def linear_residual(Q, lam, h, m, parallel=True):
     """Scale-invariant residual of ``A m = h``, ``A = Q + lam I``:
     ``max|A m - h| / max(max|A m|, max|h|)`` (0 when both sides vanish, inf when not
     finite). Invariant to the units of the features and the labels (``Q``, ``h`` and ``m``
-    rescaled together); rows summed serially, so the value does not depend on threads. No
-    BLAS call: the certificate does not wake BLAS threads inside a solver."""
+    rescaled together); each row summed serially, so the value does not depend on threads
+    (``parallel`` only spreads the rows). No BLAS call: the certificate does not wake BLAS
+    threads inside a solver."""
     n = m.shape[0]
     r = np.empty(n)
     a = np.empty(n)
-    _residual_rows(Q, lam, h, m, r, a)
+    if parallel:
+        _residual_rows(Q, lam, h, m, r, a)
+    else:
+        _residual_rows_serial(Q, lam, h, m, r, a)
     num = 0.0
     den = 0.0
     for i in range(n):
