@@ -366,6 +366,21 @@ def _check_rbp_memory(n):
                  "r-BP's edge messages (about 3.5 n_spins^2 doubles)")
 
 
+def couplings_for_rows(model, parallel):
+    """``(matrix, flags)`` for the AMP kernels' row sums (:func:`sgphys.kernels.amp.row_sums`):
+    ``model.J`` when it exists or the model is below
+    :data:`~sgphys.kernels.amp.SYM_MIN_SPINS` spins, else ``model.Q`` with
+    ``ROWS_FROM_Q`` (``J = -Q`` off the diagonal, the same bits), so a large model's first
+    solve does not build J (an n x n array, about 1 s and 0.8 GB at D = 100); ``flags``
+    also carries ``ROWS_PARALLEL`` when ``parallel``."""
+    from .kernels import amp as K
+
+    flags = K.ROWS_PARALLEL if parallel else 0
+    if getattr(model, "_J", None) is None and model.n_spins >= K.SYM_MIN_SPINS:
+        return model.Q, flags | K.ROWS_FROM_Q
+    return model.J, flags
+
+
 def _use_parallel(parallel, n):
     """Whether a solver runs its row-parallel kernels; if so, OpenBLAS's spinning worker
     threads are stopped first (:func:`sgphys._blas.quiet_blas`), so they do not take the
@@ -416,6 +431,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     J = model.J
     v = (1.0 / (beta * lam_k)) if v0 is None else _check_v0(v0, model.n_spins)
     par = _use_parallel(parallel, model.n_spins)
+    par = K.ROWS_PARALLEL if par else 0
     it, res, code = K.variance_fixed_point(J, lam_k, beta, v, tol, max_iter, par)
     info = {"variance_iterations": int(it), "variance_residual": float(res),
             "variance_reason": REASONS[code]}
@@ -424,7 +440,7 @@ def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
     if variant == "paper":
         n = model.n_spins
         Jm, JJv = np.empty(n), np.empty(n)
-        K.row_sums(J, np.zeros(n), v, Jm, JJv, False)
+        K.row_sums(J, np.zeros(n), v, Jm, JJv, 0)
         shift = beta * JJv  # V / beta
     else:
         shift = np.zeros(model.n_spins)
@@ -604,9 +620,8 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
                                 history=history)
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
-    J = model.J
     h = model.h
-    par = _use_parallel(parallel, model.n_spins)
+    J, par = couplings_for_rows(model, _use_parallel(parallel, model.n_spins))
     info = {"variant": variant, "criterion": criterion}
     hist = _history_buffer(history, max_iter)
     state = _auto_state() if damping == "auto" else None
@@ -635,7 +650,9 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
                                         code, params)
         if variant == "tap":
             return model.linear_residual(m)
-        shift = beta * ((J * J) @ v)
+        Jm, JJv = np.empty(model.n_spins), np.empty(model.n_spins)
+        K.row_sums(J, m, v, Jm, JJv, par)
+        shift = beta * JJv
         lhs = model.Q @ m + (model.lam - shift) * m
         return _relative(np.max(np.abs(lhs - h)), max(np.max(np.abs(lhs)), np.max(np.abs(h))))
 

@@ -165,10 +165,12 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     if variant == "paper":
         return nan_thermo("paper variant (no Onsager term): no free energy")
     from .kernels.amp import row_sums
+    from .solvers import couplings_for_rows
 
-    J, h, lam_k = model.J, model.h, model.lam_k
+    h, lam_k = model.h, model.lam_k
+    J, rows = couplings_for_rows(model, n >= 400)
     Jm, JJv = np.empty(n), np.empty(n)
-    row_sums(J, m, v, Jm, JJv, n >= 400)  # one pass over J, no BLAS, no n^2 temporaries
+    row_sums(J, m, v, Jm, JJv, rows)  # one pass over J (or Q), no BLAS, no n^2 temporaries
     V = beta * beta * JJv
     a = beta * lam_k - V
     b = beta * h + beta * Jm - V * m

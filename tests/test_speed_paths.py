@@ -121,9 +121,34 @@ def test_amp_above_the_symmetric_threshold_reaches_the_exact_means():
         sgphys.sample_tasks(D, 40, 4 * D * (D + 1), seed=1, method="statistics"), 1.0)
     ex = sgphys.solve_exact(model, 100.0, variances=False)
     a = sgphys.solve_amp(model, 100.0, parallel=False)
+    assert model._J is None  # the kernels read Q: the solve built no J
+    model.J
     b = sgphys.solve_amp(model, 100.0, parallel=True)
-    assert a.converged and np.array_equal(a.mean, b.mean) and np.array_equal(a.var, b.var)
+    c = sgphys.solve_amp(model, 100.0, parallel=False)
+    for r in (b, c):  # from J or from Q, serial or parallel: the same bits
+        assert np.array_equal(a.mean, r.mean) and np.array_equal(a.var, r.var)
+        assert a.n_iter == r.n_iter and a.log_z == r.log_z
+    assert a.converged and np.isfinite(a.log_z)
     np.testing.assert_allclose(a.mean, ex.mean, rtol=0, atol=1e-8)
+
+
+def test_row_sums_from_q_equal_those_from_j():
+    """``ROWS_FROM_Q``: the kernels read ``J = -Q`` off the diagonal from Q itself, bit for
+    bit the sums from J (and against NumPy's products)."""
+    n = K.SYM_MIN_SPINS + 5
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((n + 50, n))
+    Q = X.T @ X / (n + 50)
+    J = -Q
+    np.fill_diagonal(J, 0.0)
+    m, v = rng.standard_normal(n), rng.random(n)
+    for flags in (0, K.ROWS_PARALLEL):
+        a, b = (np.empty(n), np.empty(n)), (np.empty(n), np.empty(n))
+        K.row_sums(J, m, v, *a, flags)
+        K.row_sums(Q, m, v, *b, flags | K.ROWS_FROM_Q)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    np.testing.assert_allclose(b[0], J @ m, rtol=0, atol=1e-11 * np.abs(J @ m).max())
+    np.testing.assert_allclose(b[1], (J * J) @ v, rtol=1e-12)
 
 
 def _mean_map_spectrum(model, beta):

@@ -95,10 +95,11 @@ def chunk_bounds(n, chunks):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _sym_rows(J, m, v, r0, r1, am, av):
+def _sym_rows(J, m, v, r0, r1, am, av, neg):
     """Rows ``r0 <= i < r1`` of the upper triangle into the accumulators ``am``, ``av``:
     ``J_ik`` (k > i) adds ``J_ik m_k`` to row i and ``J_ik m_i`` to row k (likewise for
-    ``J_ik^2 v``); row i of J is read from the diagonal on only."""
+    ``J_ik^2 v``); row i of J is read right of the diagonal only. ``neg``: the matrix is
+    ``Q`` and ``J_ik = -Q_ik`` (an exact negation: the same bits as from J)."""
     n = J.shape[0]
     for i in range(r0, r1):
         mi = m[i]
@@ -110,13 +111,22 @@ def _sym_rows(J, m, v, r0, r1, am, av):
         vr = v[i + 1:]
         amr = am[i + 1:]
         avr = av[i + 1:]
-        for k in range(n - 1 - i):
-            jik = Jr[k]
-            jj = jik * jik
-            t1 += jik * mr[k]
-            t2 += jj * vr[k]
-            amr[k] += jik * mi
-            avr[k] += jj * vi
+        if neg:
+            for k in range(n - 1 - i):
+                jik = -Jr[k]
+                jj = jik * jik
+                t1 += jik * mr[k]
+                t2 += jj * vr[k]
+                amr[k] += jik * mi
+                avr[k] += jj * vi
+        else:
+            for k in range(n - 1 - i):
+                jik = Jr[k]
+                jj = jik * jik
+                t1 += jik * mr[k]
+                t2 += jj * vr[k]
+                amr[k] += jik * mi
+                avr[k] += jj * vi
         am[i] += t1
         av[i] += t2
 
@@ -142,37 +152,49 @@ def _sym_work(n):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _sym_sums(J, m, v, Jm, JJv):
+def _sym_sums(J, m, v, Jm, JJv, neg):
     """``Jm = J @ m``, ``JJv = (J*J) @ v`` for symmetric J with zero diagonal from its
-    upper triangle, in :data:`SYM_CHUNKS` row chunks of equal pair counts."""
+    upper triangle, in :data:`SYM_CHUNKS` row chunks of equal pair counts (``neg``: from
+    ``Q``, ``J = -Q`` off the diagonal)."""
     bounds, AM, AV = _sym_work(J.shape[0])
     for c in range(SYM_CHUNKS):
-        _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c])
+        _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c], neg)
     _sym_reduce(AM, AV, Jm, JJv)
 
 
 @njit(cache=True, parallel=True)
-def _sym_sums_parallel(J, m, v, Jm, JJv):
+def _sym_sums_parallel(J, m, v, Jm, JJv, neg):
     """:func:`_sym_sums` with the chunks across threads: the same chunks and reduction
     order, so the same bits whatever the number of threads (a separate function on
     purpose, see :func:`_row_sums_parallel`)."""
     bounds, AM, AV = _sym_work(J.shape[0])
     for c in prange(SYM_CHUNKS):
-        _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c])
+        _sym_rows(J, m, v, bounds[c], bounds[c + 1], AM[c], AV[c], neg)
     _sym_reduce(AM, AV, Jm, JJv)
+
+
+#: ``parallel`` flag of :func:`row_sums` and the kernels that pass it on: rows across threads
+ROWS_PARALLEL = 1
+#: ``parallel`` flag: the matrix passed as ``J`` is ``Q`` (``J = -Q`` off the diagonal, read
+#: by the upper-triangle kernel, so large models need no second n x n array)
+ROWS_FROM_Q = 2
 
 
 @njit(cache=True)
 def row_sums(J, m, v, Jm, JJv, parallel):
     """``Jm = J @ m`` and ``JJv = (J*J) @ v`` (J symmetric, zero diagonal): the row kernel
     below :data:`SYM_MIN_SPINS` spins, the upper-triangle kernel from there on; serial and
-    parallel give the same bits."""
-    if J.shape[0] >= SYM_MIN_SPINS:
-        if parallel:
-            _sym_sums_parallel(J, m, v, Jm, JJv)
+    parallel give the same bits. ``parallel``: a bool, or the flags :data:`ROWS_PARALLEL`
+    and :data:`ROWS_FROM_Q` (then ``J`` is ``Q``, always read by the upper-triangle kernel:
+    the same bits as from J from :data:`SYM_MIN_SPINS` spins)."""
+    par = parallel == 1 or parallel == 3
+    neg = parallel >= 2
+    if J.shape[0] >= SYM_MIN_SPINS or neg:
+        if par:
+            _sym_sums_parallel(J, m, v, Jm, JJv, neg)
         else:
-            _sym_sums(J, m, v, Jm, JJv)
-    elif parallel:
+            _sym_sums(J, m, v, Jm, JJv, neg)
+    elif par:
         _row_sums_parallel(J, m, v, Jm, JJv)
     else:
         _row_sums(J, m, v, Jm, JJv)
