@@ -91,10 +91,10 @@ def _safe():
 def quiet_blas() -> bool:
     """Stop OpenBLAS's (possibly spinning) worker threads before a parallel numba kernel.
 
-    Returns True if the threads of every loaded OpenBLAS with the default wait were stopped,
-    False if nothing was done (a non-daemon Python thread besides the main one, the caller is
-    not the main thread, ``SGPHYS_QUIET_BLAS=0``, or no such OpenBLAS is loaded). Results of later BLAS calls are
-    unchanged; their threads are started again on demand."""
+    Returns True if the threads of every loaded OpenBLAS with the default wait were
+    stopped, False if nothing was done (a non-daemon Python thread besides the main one, the
+    caller is not the main thread, ``SGPHYS_QUIET_BLAS=0``, or no such OpenBLAS is loaded).
+    Results of later BLAS calls are unchanged; their threads start again on demand."""
     if not _safe():
         return False
     libs = blas_libraries()

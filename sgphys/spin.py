@@ -361,32 +361,35 @@ class SpinModel:
         keeps H when it is at most :data:`KEEP_FEATURES_BYTES` or when ``P < n_spins``.
         """
         from .tasks import Tasks
+        from .timing import section
 
-        if not isinstance(tasks, Tasks):
-            raise ValueError(f"tasks must be a Tasks (sgphys.sample_tasks), got "
-                             f"{type(tasks).__name__}")
-        _check_model_memory(tasks.D)
-        n = tasks.n_spins
-        if keep_features == "auto":
-            keep_features = tasks.P < n or 8 * tasks.P * n <= KEEP_FEATURES_BYTES
-        if not isinstance(keep_features, bool):
-            raise ValueError(f"keep_features must be True, False or 'auto', got "
-                             f"{keep_features!r}")
-        if keep_features:
-            H, y = tasks.feature_arrays()
-            return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
-        lam = check_nonnegative("lam", lam)
-        _model_prior(prior, lam)
-        hours = _build_hours(tasks)
-        if hours > MAX_BUILD_HOURS:
-            raise ValueError(f"P={tasks.P}: building this model takes about {hours:.0f} hours "
-                             f"(n_spins = {n}; limit {MAX_BUILD_HOURS} h); use fewer tasks")
-        Q, h, y2, P = block_moments(tasks.iter_feature_blocks(), n)
-        if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(h))):
-            raise ValueError("tasks: the features overflow (Q or h is not finite)")
-        model = cls(tasks.D, lam, h, Q, y_sq_mean=y2, prior=prior)
-        model.P = P
-        return model
+        with section("model build"):  # a sweep's time split
+            if not isinstance(tasks, Tasks):
+                raise ValueError(f"tasks must be a Tasks (sgphys.sample_tasks), got "
+                                 f"{type(tasks).__name__}")
+            _check_model_memory(tasks.D)
+            n = tasks.n_spins
+            if keep_features == "auto":
+                keep_features = tasks.P < n or 8 * tasks.P * n <= KEEP_FEATURES_BYTES
+            if not isinstance(keep_features, bool):
+                raise ValueError(f"keep_features must be True, False or 'auto', got "
+                                 f"{keep_features!r}")
+            if keep_features:
+                H, y = tasks.feature_arrays()
+                return cls.from_arrays(H, y, lam, tasks.D, prior=prior)
+            lam = check_nonnegative("lam", lam)
+            _model_prior(prior, lam)
+            hours = _build_hours(tasks)
+            if hours > MAX_BUILD_HOURS:
+                raise ValueError(f"P={tasks.P}: building this model takes about "
+                                 f"{hours:.0f} hours (n_spins = {n}; limit "
+                                 f"{MAX_BUILD_HOURS} h); use fewer tasks")
+            Q, h, y2, P = block_moments(tasks.iter_feature_blocks(), n)
+            if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(h))):
+                raise ValueError("tasks: the features overflow (Q or h is not finite)")
+            model = cls(tasks.D, lam, h, Q, y_sq_mean=y2, prior=prior)
+            model.P = P
+            return model
 
     @classmethod
     def from_arrays(cls, H, y, lam: float, D: int, prior=None) -> "SpinModel":

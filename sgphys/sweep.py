@@ -38,6 +38,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 from functools import lru_cache
@@ -250,7 +251,11 @@ def compute_point(point, params, values, seed_index, experiment_seed):
     ``point`` is the experiment's point function ``point(params, values, streams) -> dict``
     (a module-level function, so it pickles by reference to pool and dask workers).
     """
+    from .timing import take
+
     streams = point_streams(experiment_seed, values, seed_index)
+    take()  # sections timed before this point are not its own
+    t0 = time.perf_counter()
     try:
         result = point(params, values, streams)
         result = {k: np.asarray(v) for k, v in result.items()}
@@ -259,7 +264,29 @@ def compute_point(point, params, values, seed_index, experiment_seed):
         msg = f"{type(exc).__name__}: {exc}"
         result = {"__status__": np.asarray(0), "__error__": np.asarray(msg),
                   "__traceback__": np.asarray(traceback.format_exc()[-2000:])}
+    split = take()
+    split["other"] = max(0.0, time.perf_counter() - t0 - sum(split.values()))
+    # the point's time split, taken off by the sweep before the result is stored
+    result[TIMINGS] = np.asarray(json.dumps(split))
     return result
+
+
+#: key of a point result's time split (removed before the result is stored)
+TIMINGS = "__timings__"
+#: key of a pool worker's first result: when the worker was ready (time.time())
+READY = "__ready__"
+_worker = {"ready": None}
+_pool_start = {"t": None}
+_last_split: dict = {}
+
+
+def last_time_split() -> dict:
+    """The time split of the last sweep run in this process: seconds per phase of the
+    points (``model build``, ``solves``, ``test errors``, ``other``: summed over the
+    points, so over all workers), ``worker start-up`` (a pool's workers, from the pool's
+    start to a worker ready, mean over workers), ``I/O`` (point files and the dataset file),
+    ``assembly`` (the dataset) and ``wall``; ``workers`` the pool size."""
+    return dict(_last_split)
 
 
 def _load_blas():
@@ -299,6 +326,7 @@ def _init_pool_worker(parent_pid):
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             os._exit(1)
     _init_worker()
+    _worker["ready"] = time.time()
 
 
 class TextProgress:
@@ -373,9 +401,18 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
                 results[p.key] = stored
     todo = [p for p in points if p.key not in results]
     bar = _progress_bar(len(todo), progress, experiment, reused=len(points) - len(todo))
+    t_wall = time.perf_counter()
+    split = {"I/O": 0.0}
+    ready = []
 
     def finish(p, result):
+        for k, v in json.loads(str(result.pop(TIMINGS, "{}"))).items():
+            split[k] = split.get(k, 0.0) + v
+        if READY in result:
+            ready.append(float(result.pop(READY)) - _pool_start["t"])
+        t0 = time.perf_counter()
         store.put(p.key, result)
+        split["I/O"] += time.perf_counter() - t0
         results[p.key] = result
         if bar is not None:
             bar.update()
@@ -402,6 +439,11 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
     finally:
         if bar is not None:
             bar.close()
+        if ready:
+            split["worker start-up"] = float(np.mean(ready))
+        _last_split.clear()
+        _last_split.update(split, wall=time.perf_counter() - t_wall,
+                           workers=1 if scheduler is None and workers <= 1 else workers)
     return [results[p.key] for p in points]
 
 
@@ -482,8 +524,13 @@ MAX_CHUNK = 32
 
 
 def compute_chunk(chunk):
-    """Run several points in one task (amortises the executor's per-task cost)."""
-    return [compute_point(*a) for a in chunk]
+    """Points of one pool task in this worker (the worker's first result carries when it
+    was ready, for the sweep's time split)."""
+    results = [compute_point(*a) for a in chunk]
+    if _worker["ready"] is not None and results:
+        results[0][READY] = np.asarray(_worker["ready"])
+        _worker["ready"] = None
+    return results
 
 
 def _chunks(n, workers):
@@ -566,6 +613,7 @@ def _run_pool(todo, args, finish, workers):
     saved = {k: os.environ.get(k) for k in WORKER_MALLOC}
     os.environ.update(WORKER_MALLOC)  # read by glibc when each worker starts
     ex = None
+    _pool_start["t"] = time.time()
     try:  # the workers start at the first submit
         ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_init_pool_worker, initargs=(os.getpid(),))

@@ -17,6 +17,8 @@ import json
 import math
 import numbers
 import os
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -481,7 +483,9 @@ def _run(exp, name, preset, params, experiment_seed, out, resume, workers, sched
         results = run_points(name, params, points, store, workers=workers, scheduler=scheduler,
                              progress=progress, experiment_seed=experiment_seed,
                              point=exp.point)
+        t0 = time.perf_counter()
         ds = _assemble(exp, params, points, results)
+        t_assembly = time.perf_counter() - t0
         ds.attrs.update(io.provenance(name, preset, params, params.get("solvers", ()),
                                       params["seeds"], title=exp.title,
                                       extra={"figure": exp.figure,
@@ -492,9 +496,11 @@ def _run(exp, name, preset, params, experiment_seed, out, resume, workers, sched
                                                  _solver_settings(params), sort_keys=True)}))
         ds.attrs["parameters"] = _params_json(params)
         ds = io.stamp(ds)
+        t0 = time.perf_counter()
         if out is not None:
             io.save(ds, out)
             store.remove()
+        _report_split(name, progress, t_assembly, time.perf_counter() - t0)
         done = True
     finally:
         if tmp is not None:
@@ -502,6 +508,25 @@ def _run(exp, name, preset, params, experiment_seed, out, resume, workers, sched
         elif not done:
             store.remove_if_empty()  # e.g. a bad scheduler address: no empty store left
     return ds
+
+
+def _report_split(name, progress, t_assembly, t_save):
+    """Complete the sweep's time split (:func:`sgphys.sweep.last_time_split`) with the
+    dataset's assembly and file, and print it with the progress (stderr)."""
+    from .. import sweep
+    from ..timing import format_split
+
+    split = sweep._last_split
+    if not split:
+        return
+    split["assembly"] = t_assembly
+    split["I/O"] = split.get("I/O", 0.0) + t_save
+    split["wall"] = split.get("wall", 0.0) + t_assembly + t_save
+    if progress or (progress is None and sys.stderr.isatty()):
+        workers = split.get("workers", 1)
+        shown = {k: v for k, v in split.items() if k != "workers"}
+        print(f"{name}: {format_split(shown)} (point phases summed over the points"
+              f"{f', {workers} workers' if workers > 1 else ''})", file=sys.stderr, flush=True)
 
 
 def _params_json(params):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..observables import contrast_ratio, test_error
 from ..registry import SOLVERS, get_solver, solve
+from ..timing import section
 from ._base import Var
 
 #: variables every solver run stores over the ``solver`` dimension
@@ -60,8 +61,9 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
     for i, name in enumerate(solvers):
         # a solver that raises fails the point (status 0); the exact solver computes the
         # variances only when they are stored
-        r = solve(model, name, params, **({"variances": bool(variances)} if name == "exact"
-                                          else {}))
+        with section("solves"):
+            r = solve(model, name, params, **({"variances": bool(variances)} if name == "exact"
+                                              else {}))
         out["converged"][i] = int(r.converged)
         out["n_iter"][i] = r.n_iter
         out["residual"][i] = r.residual
@@ -78,7 +80,8 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
             out["mean"][i] = W
             out["var"][i] = r.var_matrix
     if test is not None and k:
-        out["test_error"][:] = test_error(np.stack(Ws), test)  # one pass over the test set
+        with section("test errors"):  # one pass over the test set
+            out["test_error"][:] = test_error(np.stack(Ws), test)
     out["reason"] = out["reason"].astype(str)
     return out
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..spin import prefix_models
 from ..tasks import sample_tasks
+from ..timing import section
 from ._base import Experiment
 from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
 
@@ -29,10 +30,18 @@ def point(params, values, streams):
     D, N, lam = params["D"], values["N"], params["lam"]
     method = params.get("sampler", "tokens")
     Ps = params["P"]
-    H, y = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method).feature_arrays()
-    test = sample_tasks(D, N, params["P_test"], seed=streams["test"], method=method).keep()
-    series = {P: run_solvers(model, params, test=test)
-              for P, model in prefix_models(D, lam, H, y, sorted(set(Ps)))}
+    with section("model build"):
+        H, y = sample_tasks(D, N, max(Ps), seed=streams["train"],
+                            method=method).feature_arrays()
+        test = sample_tasks(D, N, params["P_test"], seed=streams["test"], method=method).keep()
+        models = prefix_models(D, lam, H, y, sorted(set(Ps)))
+    series = {}
+    while True:
+        with section("model build"):  # each model is built as the series reaches it
+            item = next(models, None)
+        if item is None:
+            break
+        series[item[0]] = run_solvers(item[1], params, test=test)
     return {k: np.stack([series[P][k] for P in Ps]) for k in series[Ps[0]]}
 
 
