@@ -64,7 +64,7 @@ def controller():
                     continue
             fn.restype = ctypes.c_int
             fn.argtypes = []
-            found.append((lib.filepath, fn))
+            found.append((lib, fn))
         _cache.update(n_modules=n_modules, controller=ctl, shutdown=tuple(found))
     return _cache["controller"]
 
@@ -73,7 +73,7 @@ def blas_libraries():
     """``[(filepath, shutdown function)]`` of the loaded OpenBLAS libraries with the default
     wait, the ones :func:`quiet_blas` stops."""
     controller()
-    return list(_cache["shutdown"])
+    return [(lib.filepath, fn) for lib, fn in _cache["shutdown"]]
 
 
 def _safe():
@@ -88,16 +88,21 @@ def _safe():
     return all(t is main or t.daemon for t in threading.enumerate())
 
 
-def quiet_blas() -> bool:
+def quiet_blas(force=False) -> bool:
     """Stop OpenBLAS's (possibly spinning) worker threads before a parallel numba kernel.
 
-    Returns True if the threads of every loaded OpenBLAS with the default wait were
-    stopped, False if nothing was done (a non-daemon Python thread besides the main one, the
-    caller is not the main thread, ``SGPHYS_QUIET_BLAS=0``, or no such OpenBLAS is loaded).
+    Only libraries set to more than one thread are stopped (a library limited to one thread,
+    as in sweep workers, runs no pool worth stopping; stopping it anyway costs a thread
+    start-up at its next call), unless ``force``. Returns True if some library's threads
+    were stopped, False if nothing was done (a non-daemon Python thread besides the main
+    one, the caller is not the main thread, ``SGPHYS_QUIET_BLAS=0``, or no such OpenBLAS).
     Results of later BLAS calls are unchanged; their threads start again on demand."""
     if not _safe():
         return False
-    libs = blas_libraries()
-    for _, fn in libs:
-        fn()
-    return bool(libs)
+    controller()
+    done = False
+    for lib, fn in _cache["shutdown"]:
+        if force or lib.num_threads > 1:
+            fn()
+            done = True
+    return done

@@ -707,11 +707,14 @@ def _rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info):
         info["thermo_reason"] = ("r-BP with a non-Gaussian prior projects its messages on "
                                  "Gaussians: no Bethe free energy")
         return None
-    from .thermo import bethe_gaussian_thermo, unpack_rbp
+    from .kernels.rbp import bethe_gaussian
+    from .thermo import nan_thermo, thermo_dict
 
-    def thermo():
-        mm, vm = unpack_rbp(model.n_spins, mu, vu, md, vd)
-        return _pair(bethe_gaussian_thermo(model.J, model.h, model.lam_k, beta, mm, vm), info)
+    def thermo():  # one pass over the packed messages (no dense n x n copies)
+        log_z, energy, ok = bethe_gaussian(model.J, model.h, model.lam_k, float(beta), mu, vu,
+                                           md, vd)
+        return _pair(thermo_dict(log_z, energy, beta) if ok
+                     else nan_thermo("nonpositive_precision"), info)
     return thermo
 
 

@@ -433,7 +433,7 @@ def run_points(experiment, params, points, store, workers=1, scheduler=None, pro
             _load_blas()
             ctl = controller()  # kept: a fresh scan of the libraries costs milliseconds
             with ctl.limit(limits=1, user_api="blas") if ctl else nullcontext():
-                quiet_blas()  # threads spinning from the caller's BLAS calls
+                quiet_blas(force=True)  # threads spinning from the caller's BLAS calls
                 for p, a in zip(todo, args):
                     finish(p, compute_point(*a))
     finally:

@@ -75,8 +75,19 @@ def test_quiet_blas_does_nothing_where_unsafe_or_unwanted():
     res["daemon"] = quiet_blas() == bool(blas_libraries()); stop.set(); daemon.join()
     os.environ["SGPHYS_QUIET_BLAS"] = "0"; res["off"] = quiet_blas()
     print(res["thread"], res["non-daemon"], res["daemon"], res["off"])
-    """)
+    """, OPENBLAS_NUM_THREADS="2")
     assert out == ["False", "False", "True", "False"]
+
+
+def test_a_library_limited_to_one_thread_is_left_alone():
+    """Sweep workers limit BLAS to one thread: nothing to stop there (stopping costs a thread
+    start-up at the next call), unless forced."""
+    out = _child(PRELUDE + """
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        print(quiet_blas(), quiet_blas(force=True) == bool(blas_libraries()))
+    """, OPENBLAS_NUM_THREADS="2")
+    assert out == ["False", "True"]
 
 
 def test_a_short_wait_from_the_environment_is_left_alone():

@@ -590,3 +590,57 @@ def unpack(mu, vu, md, vd, n):
     Vm = np.zeros((n, n))
     M[iu, ju], Vm[iu, ju], M[ju, iu], Vm[ju, iu] = mu, vu, md, vd
     return M, Vm
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def bethe_gaussian(J, h, lam_k, beta, mu, vu, md, vd):
+    """Bethe free energy of r-BP's packed Gaussian messages in one pass over the pairs
+    (``sgphys.thermo.bethe_gaussian_thermo`` on the dense messages, without forming them):
+    pair ``p`` of ``i < j`` (row-major upper triangle) carries ``m_{i->j} = mu[p]``,
+    ``v_{i->j} = vu[p]``, ``m_{j->i} = md[p]``, ``v_{j->i} = vd[p]``; J's diagonal is not
+    read. Returns ``(log_z, energy, ok)`` with ``ok`` 0 when a message variance, a node
+    precision or a pair's ``1 - beta^2 J_ij^2 v_{i->j} v_{j->i}`` is not positive."""
+    n = J.shape[0]
+    S = np.zeros(n)  # sum_k J_ik^2 v_{k->i}
+    T = np.zeros(n)  # sum_k J_ik m_{k->i}
+    log_zij = 0.0
+    dlog_zij = 0.0
+    p = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            Jp = J[i, j]
+            m1 = mu[p]
+            v1 = vu[p]
+            m2 = md[p]
+            v2 = vd[p]
+            p += 1
+            if not (v1 > 0.0 and v2 > 0.0):
+                return np.nan, np.nan, 0
+            JJ = Jp * Jp
+            S[i] += JJ * v2
+            S[j] += JJ * v1
+            T[i] += Jp * m2
+            T[j] += Jp * m1
+            x = beta * Jp
+            g = x * x * v1 * v2
+            one_g = 1.0 - g
+            if not (one_g > 0.0):
+                return np.nan, np.nan, 0
+            c = m2 * m2 * v1 + m1 * m1 * v2
+            num = x * m1 * m2 + 0.5 * x * x * c
+            log_zij += -0.5 * np.log1p(-g) + num / one_g
+            dg = 2.0 * x * v1 * v2
+            dlog_zij += Jp * (0.5 * dg / one_g + (m1 * m2 + x * c) / one_g
+                              + num * dg / (one_g * one_g))
+    log_zi = 0.0
+    dlog_zi = 0.0
+    log_2pi = np.log(2.0 * np.pi)
+    for i in range(n):
+        a = beta * lam_k[i] - beta * beta * S[i]
+        if not (a > 0.0):
+            return np.nan, np.nan, 0
+        b = beta * h[i] + beta * T[i]
+        M = b / a
+        log_zi += 0.5 * (log_2pi - np.log(a)) + 0.5 * b * M
+        dlog_zi += -0.5 * (lam_k[i] - 2.0 * beta * S[i]) * (1.0 / a + M * M) + (h[i] + T[i]) * M
+    return log_zi - log_zij, -(dlog_zi - dlog_zij), 1
