@@ -712,7 +712,7 @@ def _rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info):
 
     def thermo():  # one pass over the packed messages (no dense n x n copies)
         log_z, energy, ok = bethe_gaussian(model.J, model.h, model.lam_k, float(beta), mu, vu,
-                                           md, vd)
+                                           md, vd, _use_parallel(None, model.n_spins))
         return _pair(thermo_dict(log_z, energy, beta) if ok
                      else nan_thermo("nonpositive_precision"), info)
     return thermo

@@ -492,6 +492,7 @@ def test_packed_bethe_kernel_equals_the_dense_formula():
         dense = bethe_gaussian_thermo(J, h, lam, beta, *unpack_rbp(n, mu, vu, md, vd))
         log_z, energy, ok = bethe_gaussian(J, h, lam, beta, mu, vu, md, vd)
         assert ok == 1
+        assert bethe_gaussian(J, h, lam, beta, mu, vu, md, vd, True) == (log_z, energy, ok)
         np.testing.assert_allclose([log_z, energy], [dense["log_z"], dense["energy"]],
                                    rtol=1e-12)
     beta = 200.0  # large couplings x variances: 1 - beta^2 J^2 v v < 0 somewhere

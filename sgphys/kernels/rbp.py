@@ -36,8 +36,8 @@ from numba.extending import intrinsic
 
 from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
 
-from .amp import (AUTO_STATE, RIDGE, V_FLOOR, _auto_update, auto_damping_step,  # noqa: F401
-                  chunk_bounds, prior_growth)
+from .amp import (AUTO_STATE, RIDGE, SYM_CHUNKS, V_FLOOR, _auto_update,  # noqa: F401
+                  auto_damping_step, chunk_bounds, prior_growth)
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
@@ -593,54 +593,110 @@ def unpack(mu, vu, md, vd, n):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def bethe_gaussian(J, h, lam_k, beta, mu, vu, md, vd):
-    """Bethe free energy of r-BP's packed Gaussian messages in one pass over the pairs
-    (``sgphys.thermo.bethe_gaussian_thermo`` on the dense messages, without forming them):
-    pair ``p`` of ``i < j`` (row-major upper triangle) carries ``m_{i->j} = mu[p]``,
-    ``v_{i->j} = vu[p]``, ``m_{j->i} = md[p]``, ``v_{j->i} = vd[p]``; J's diagonal is not
-    read. Returns ``(log_z, energy, ok)`` with ``ok`` 0 when a message variance, a node
-    precision or a pair's ``1 - beta^2 J_ij^2 v_{i->j} v_{j->i}`` is not positive."""
+def _bethe_rows(J, beta, mu, vu, md, vd, r0, r1, S, T, out):
+    """Pairs of rows ``r0 <= i < r1`` of :func:`bethe_gaussian` into the chunk's
+    accumulators ``S``, ``T`` (n,) and ``out`` = (sum log Z_ij, sum d log Z_ij, bad)."""
     n = J.shape[0]
-    S = np.zeros(n)  # sum_k J_ik^2 v_{k->i}
-    T = np.zeros(n)  # sum_k J_ik m_{k->i}
-    log_zij = 0.0
-    dlog_zij = 0.0
-    p = 0
-    for i in range(n):
+    lz = 0.0
+    dlz = 0.0
+    bad = 0.0
+    p = r0 * n - r0 * (r0 + 1) // 2  # index of pair (r0, r0 + 1)
+    for i in range(r0, r1):
+        si = 0.0
+        ti = 0.0
         for j in range(i + 1, n):
+            q = p + j - i - 1
             Jp = J[i, j]
-            m1 = mu[p]
-            v1 = vu[p]
-            m2 = md[p]
-            v2 = vd[p]
-            p += 1
-            if not (v1 > 0.0 and v2 > 0.0):
-                return np.nan, np.nan, 0
+            m1 = mu[q]
+            v1 = vu[q]
+            m2 = md[q]
+            v2 = vd[q]
             JJ = Jp * Jp
-            S[i] += JJ * v2
+            si += JJ * v2
             S[j] += JJ * v1
-            T[i] += Jp * m2
+            ti += Jp * m2
             T[j] += Jp * m1
             x = beta * Jp
             g = x * x * v1 * v2
             one_g = 1.0 - g
-            if not (one_g > 0.0):
-                return np.nan, np.nan, 0
+            inv = 1.0 / one_g
             c = m2 * m2 * v1 + m1 * m1 * v2
             num = x * m1 * m2 + 0.5 * x * x * c
-            log_zij += -0.5 * np.log1p(-g) + num / one_g
+            lz += -0.5 * np.log1p(-g) + num * inv
             dg = 2.0 * x * v1 * v2
-            dlog_zij += Jp * (0.5 * dg / one_g + (m1 * m2 + x * c) / one_g
-                              + num * dg / (one_g * one_g))
-    log_zi = 0.0
-    dlog_zi = 0.0
+            dlz += Jp * inv * (0.5 * dg + m1 * m2 + x * c + num * dg * inv)
+            # a non-positive message variance or pair precision (NaN included)
+            bad += 0.0 if (v1 > 0.0 and v2 > 0.0 and one_g > 0.0) else 1.0
+        S[i] += si
+        T[i] += ti
+        p += n - 1 - i
+    out[0] = lz
+    out[1] = dlz
+    out[2] = bad
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _bethe_nodes(h, lam_k, beta, SC, TC, OC):
+    """The node terms and the chunks' reduction (in chunk order) of :func:`bethe_gaussian`."""
+    n = h.shape[0]
+    lz = 0.0
+    dlz = 0.0
+    bad = 0.0
+    for c in range(OC.shape[0]):
+        lz += OC[c, 0]
+        dlz += OC[c, 1]
+        bad += OC[c, 2]
+    if bad > 0.0:
+        return np.nan, np.nan, 0
     log_2pi = np.log(2.0 * np.pi)
+    zi = 0.0
+    dzi = 0.0
     for i in range(n):
-        a = beta * lam_k[i] - beta * beta * S[i]
+        Si = 0.0
+        Ti = 0.0
+        for c in range(SC.shape[0]):
+            Si += SC[c, i]
+            Ti += TC[c, i]
+        a = beta * lam_k[i] - beta * beta * Si
         if not (a > 0.0):
             return np.nan, np.nan, 0
-        b = beta * h[i] + beta * T[i]
+        b = beta * h[i] + beta * Ti
         M = b / a
-        log_zi += 0.5 * (log_2pi - np.log(a)) + 0.5 * b * M
-        dlog_zi += -0.5 * (lam_k[i] - 2.0 * beta * S[i]) * (1.0 / a + M * M) + (h[i] + T[i]) * M
-    return log_zi - log_zij, -(dlog_zi - dlog_zij), 1
+        zi += 0.5 * (log_2pi - np.log(a)) + 0.5 * b * M
+        dzi += -0.5 * (lam_k[i] - 2.0 * beta * Si) * (1.0 / a + M * M) + (h[i] + Ti) * M
+    return zi - lz, -(dzi - dlz), 1
+
+
+@njit(cache=True)
+def _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd):
+    n = J.shape[0]
+    bounds = chunk_bounds(n, SYM_CHUNKS)
+    SC, TC, OC = np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, 3))
+    for c in range(SYM_CHUNKS):
+        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
+    return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
+
+
+@njit(cache=True, parallel=True)
+def _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd):
+    """:func:`_bethe_serial` with the chunks across threads (the same bits)."""
+    n = J.shape[0]
+    bounds = chunk_bounds(n, SYM_CHUNKS)
+    SC, TC, OC = np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, 3))
+    for c in prange(SYM_CHUNKS):
+        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
+    return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
+
+
+@njit(cache=True)
+def bethe_gaussian(J, h, lam_k, beta, mu, vu, md, vd, parallel=False):
+    """Bethe free energy of r-BP's packed Gaussian messages in one pass over the pairs
+    (``sgphys.thermo.bethe_gaussian_thermo`` on the dense messages, without forming them):
+    pair ``p`` of ``i < j`` (row-major upper triangle) carries ``m_{i->j} = mu[p]``,
+    ``v_{i->j} = vu[p]``, ``m_{j->i} = md[p]``, ``v_{j->i} = vd[p]``; J's diagonal is not
+    read. Fixed row chunks summed in order: the same bits serially and across threads.
+    Returns ``(log_z, energy, ok)`` with ``ok`` 0 when a message variance, a node precision
+    or a pair's ``1 - beta^2 J_ij^2 v_{i->j} v_{j->i}`` is not positive."""
+    if parallel:
+        return _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd)
+    return _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd)
