@@ -262,4 +262,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     main()

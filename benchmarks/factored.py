@@ -185,5 +185,9 @@ def main(parts, small=False):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     args = [a for a in sys.argv[1:] if a != "--small"]
     main([int(a) for a in args] or [1, 2, 3], small="--small" in sys.argv)

@@ -35,6 +35,10 @@ from sgphys.experiments.finite_size import extrapolate, extrapolate_poly  # noqa
 from sgphys.theory import icl_error  # noqa: E402
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds-small", type=int, default=64, help="seeds at D = 10 and 20")
     p.add_argument("--seeds-40", type=int, default=8, help="seeds at D = 40")

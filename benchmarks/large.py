@@ -53,4 +53,8 @@ def main(sizes):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     main([int(a) for a in sys.argv[1:]] or [60, 100])

@@ -177,6 +177,10 @@ def row_vs_upper_triangle(sizes=(1640, 3660, 6480, 10100)):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     print(f"machine: {os.cpu_count()} cores; numba threads {__import__('numba').get_num_threads()}\n")
     if sys.argv[1:] == ["kernels"]:
         row_vs_upper_triangle()

@@ -13,6 +13,7 @@ al., same interpolation), and the ICL error of the ridge (Gaussian-prior Bayes) 
 of the exact solution at the largest K (median and range over seeds).
 """
 
+import os
 import sys
 import tempfile
 
@@ -82,6 +83,10 @@ def main(n_seeds=20, workers=1):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     workers = 2 if "--workers" in sys.argv else 1
     main(int(args[0]) if args else 20, workers)

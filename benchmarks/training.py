@@ -30,6 +30,10 @@ def plain_adam(H, y, lam, lr, epochs, s0):
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _machine import yardsticks  # noqa: E402
+
+    print(yardsticks(), flush=True)  # the machine beside the times
     D, N, P, epochs = 20, 100, 10000, 5000
     tasks = sgphys.sample_tasks(D, N, P, seed=0)
     t0 = time.perf_counter()
