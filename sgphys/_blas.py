@@ -28,7 +28,12 @@ import os
 import sys
 import threading
 
-__all__ = ["quiet_blas", "blas_libraries", "controller"]
+__all__ = ["quiet_blas", "blas_libraries", "controller", "use_parallel", "PARALLEL_MIN_SPINS"]
+
+#: spin count from which the row-parallel kernels are used by default: measured faster
+#: than the serial ones at 420, 930 and 1640 spins and slower at 110 on 2 cores
+#: (benchmarks/solvers.py); rows are summed serially, so results do not depend on threads
+PARALLEL_MIN_SPINS = 400
 
 #: OpenBLAS waits (log2 cycles, from OPENBLAS_THREAD_TIMEOUT) at or below which its threads
 #: are left alone: they sleep within about 0.4 ms by themselves
@@ -106,3 +111,24 @@ def quiet_blas(force=False) -> bool:
             fn()
             done = True
     return done
+
+
+def use_parallel(parallel, n):
+    """Whether a solver runs its row-parallel kernels on ``n`` spins (``parallel`` None:
+    from :data:`PARALLEL_MIN_SPINS` with more than one numba thread); if so, OpenBLAS's
+    spinning threads are stopped first (:func:`quiet_blas`), so they do not take the cores
+    from the kernels whatever BLAS call came just before."""
+    from ._validate import check_bool
+
+    parallel = check_bool("parallel", parallel, allow_none=True)
+    if parallel is None:
+        if n < PARALLEL_MIN_SPINS:
+            return False
+        import numba
+
+        # with one thread (sweep workers) the parallel kernel is pure overhead, and from a
+        # non-main thread (dask's task threads) a costly one
+        parallel = numba.get_num_threads() > 1
+    if parallel:
+        quiet_blas()
+    return bool(parallel)

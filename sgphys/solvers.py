@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from ._blas import quiet_blas
+from ._blas import PARALLEL_MIN_SPINS, quiet_blas, use_parallel
 from ._summary import describe, summary
 from ._validate import (check_array, check_bool, check_choice, check_damping, check_memory,
                         check_positive, check_positive_int)
@@ -266,11 +266,6 @@ def _exact_dual(model, variances=True):
 
 # -- message passing ----------------------------------------------------------------------
 
-#: spin count from which the row-parallel AMP kernel is used by default: measured faster
-#: than the serial one at 420, 930 and 1640 spins and slower at 110 on 2 cores
-#: (benchmarks/solvers.py); rows are summed serially, so results do not depend on threads
-PARALLEL_MIN_SPINS = 400
-
 
 def _check_v0(v0, n, name="v0"):
     """Initial variances: a new float64 array of shape (n,), finite and positive."""
@@ -366,37 +361,9 @@ def _check_rbp_memory(n):
                  "r-BP's edge messages (about 3.5 n_spins^2 doubles)")
 
 
-def couplings_for_rows(model, parallel):
-    """``(matrix, flags)`` for the AMP kernels' row sums (:func:`sgphys.kernels.amp.row_sums`):
-    ``model.J`` when it exists or the model is below
-    :data:`~sgphys.kernels.amp.SYM_MIN_SPINS` spins, else ``model.Q`` with
-    ``ROWS_FROM_Q`` (``J = -Q`` off the diagonal, the same bits), so a large model's first
-    solve does not build J (an n x n array, about 1 s and 0.8 GB at D = 100); ``flags``
-    also carries ``ROWS_PARALLEL`` when ``parallel``."""
-    from .kernels import amp as K
-
-    flags = K.ROWS_PARALLEL if parallel else 0
-    if getattr(model, "_J", None) is None and model.n_spins >= K.SYM_MIN_SPINS:
-        return model.Q, flags | K.ROWS_FROM_Q
-    return model.J, flags
-
-
 def _use_parallel(parallel, n):
-    """Whether a solver runs its row-parallel kernels; if so, OpenBLAS's spinning worker
-    threads are stopped first (:func:`sgphys._blas.quiet_blas`), so they do not take the
-    cores from the kernels whatever BLAS call came just before."""
-    parallel = check_bool("parallel", parallel, allow_none=True)
-    if parallel is None:
-        if n < PARALLEL_MIN_SPINS:
-            return False
-        import numba
-
-        # with one thread (sweep workers) the parallel kernel is pure overhead, and from a
-        # non-main thread (dask's task threads) a costly one
-        parallel = numba.get_num_threads() > 1
-    if parallel:
-        quiet_blas()
-    return bool(parallel)
+    """Whether a solver runs its row-parallel kernels (:func:`sgphys._blas.use_parallel`)."""
+    return use_parallel(parallel, n)
 
 
 def auto_damping(model, beta, variant="tap", v0=None, tol=1e-6, max_iter=10000,
@@ -621,7 +588,7 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
     model, beta, damping, tol, max_iter, criterion, lam_k, m, v = _iter_args(
         model, beta, damping, tol, max_iter, criterion, init, history, priors=True)
     h = model.h
-    J, par = couplings_for_rows(model, _use_parallel(parallel, model.n_spins))
+    J, par = K.couplings_for_rows(model, _use_parallel(parallel, model.n_spins))
     info = {"variant": variant, "criterion": criterion}
     hist = _history_buffer(history, max_iter)
     state = _auto_state() if damping == "auto" else None

@@ -467,14 +467,14 @@ class SpinModel:
         certificate every solver with exact-mean fixed points passes
         (docs/convergence.md). ``parallel`` (default: from 400 spins, with more than one
         numba thread) spreads the rows over threads; the value is the same."""
+        from ._blas import use_parallel
         from .kernels.convergence import linear_residual
-        from .solvers import _use_parallel
 
         m = np.ascontiguousarray(m, dtype=np.float64)
         if m.shape != (self.n_spins,):
             raise ValueError(f"m must have shape ({self.n_spins},), got dtype {m.dtype} and "
                              f"shape {m.shape}")
-        par = _use_parallel(parallel, self.n_spins)
+        par = use_parallel(parallel, self.n_spins)
         return float(linear_residual(self.Q, float(self.lam), self.h, m, par))
 
     def blocks(self) -> dict:

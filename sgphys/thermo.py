@@ -164,8 +164,7 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     prior = get_prior(prior, default=model.prior)
     if variant == "paper":
         return nan_thermo("paper variant (no Onsager term): no free energy")
-    from .kernels.amp import row_sums
-    from .solvers import couplings_for_rows
+    from .kernels.amp import couplings_for_rows, row_sums
 
     h, lam_k = model.h, model.lam_k
     J, rows = couplings_for_rows(model, n >= 400)

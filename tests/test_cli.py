@@ -186,7 +186,9 @@ def test_progress_lines_on_a_non_terminal(tmp_path):
     assert "\r" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert lines[0].startswith("hessian: started: 20 points")
-    assert lines[-1].startswith("hessian: finished: 20 of 20 points")
+    assert lines[-2].startswith("hessian: finished: 20 of 20 points")
+    assert lines[-1].startswith("hessian: time split (s): ")  # where the time went
+    assert "other" in lines[-1] and "I/O" in lines[-1] and "wall" in lines[-1]
     percents = [int(m.group(1)) for m in (re.match(r"hessian: (\d+)% \(", x) for x in lines) if m]
     assert percents == list(range(10, 100, 10))
     r = sg("run", "hessian", "--set", "D=[2]", "--set", "P=[3]", "--set", "seeds=1",
