@@ -136,3 +136,43 @@ def test_cli_lists_the_large_preset(capsys):
 def test_bad_large_parameters_name_the_parameter(override, name):
     with pytest.raises(ValueError, match=name):
         resolve_params(get_experiment("finite_size"), "quick", {**SMALL, **override})
+
+
+def test_figT1_draws_the_fit_over_the_large_sizes_and_the_relative_row(matrix_free, tmp_path,
+                                                                       monkeypatch):
+    import json
+
+    from sgphys.figures import _style, figT1_finite_size
+    from sgphys.theory import icl_error
+
+    ds = matrix_free.copy()
+    params = json.loads(ds.attrs["parameters"])
+    ds = ds.assign_attrs(parameters=json.dumps({**params, "fit_min_D": 6}))
+    figs = []
+    real = _style.save
+    monkeypatch.setattr(_style, "save", lambda fig, out, pdf=False: (figs.append(fig),
+                                                                     real(fig, out, pdf))[1])
+    # the stored fits over D >= 6 (as a run with fit_min_D=6 stores them)
+    x = 1.0 / np.array([6.0, 8.0])
+    lines = {}
+    for i in range(3):
+        e = ds.exact_error_mean.sel(point=i, lam_theory=2.0, D=[6, 8]).values
+        slope, intercept = np.polyfit(x, e, 1)
+        lines[i] = (intercept, slope)
+        ds["extrapolated_error"].loc[{"point": i, "lam_theory": 2.0}] = intercept
+        ds["extrapolation_slope"].loc[{"point": i, "lam_theory": 2.0}] = slope
+    figT1_finite_size.plot(ds, tmp_path / "t1.png")
+    top, bottom = figs[0].axes[1], figs[0].axes[3]  # lambda = 2: error and relative rows
+    dashed = [ln for ln in top.lines if ln.get_linestyle() == "--"]
+    assert len(dashed) == 3
+    for i, ln in enumerate(dashed):
+        xs = ln.get_xdata()
+        assert xs.min() == 0.0 and xs.max() == pytest.approx(1.05 / 6)  # to the smallest D fitted
+        np.testing.assert_allclose(ln.get_ydata(), lines[i][0] + lines[i][1] * xs, rtol=1e-12)
+    # lower row: each point's means relative to the closed-form theory, in %
+    theory = [icl_error(a, t, lam=2.0) for a, t in SMALL["alpha_tau"]]
+    solid = [ln for ln in bottom.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) == 3]
+    assert len(solid) == 3
+    for i, ln in enumerate(solid):
+        m = ds.exact_error_mean.sel(point=i, lam_theory=2.0).values
+        np.testing.assert_allclose(ln.get_ydata(), 100 * (m / theory[i] - 1), rtol=1e-10)
