@@ -176,3 +176,77 @@ def test_figT1_draws_the_fit_over_the_large_sizes_and_the_relative_row(matrix_fr
     for i, ln in enumerate(solid):
         m = ds.exact_error_mean.sel(point=i, lam_theory=2.0).values
         np.testing.assert_allclose(ln.get_ydata(), 100 * (m / theory[i] - 1), rtol=1e-10)
+
+
+# -- quantized: matrix-free exact and GAMP above dense_max_D -------------------------------------
+
+from sgphys.experiments import quantized as qz  # noqa: E402
+
+QSMALL = dict(D=[4, 5], N=[8], P=[60, 120, 240], priors=["gaussian", "ternary"],
+              beta=[1.0, 10.0], seeds=2, P_test=200, gibbs_max_D=4, gibbs_sweeps=100)
+
+
+@pytest.fixture(scope="module")
+def q_dense():
+    return sgphys.run_experiment("quantized", **QSMALL)
+
+
+@pytest.fixture(scope="module")
+def q_free():
+    return sgphys.run_experiment("quantized", **QSMALL, dense_max_D=4)
+
+
+def test_quantized_matrix_free_exact_is_the_dense_ridge(q_dense, q_free):
+    assert (q_free.status.values == 1).all(), q_free.error.values
+    np.testing.assert_array_equal(q_free.matrix_free.values, [0, 1])
+    np.testing.assert_array_equal(q_dense.matrix_free.values, [0, 0])
+    # D = 4 dense in both: identical
+    for v in ("test_error", "contrast_ratio_w11", "mean"):
+        np.testing.assert_array_equal(q_free[v].sel(D=4).values, q_dense[v].sel(D=4).values)
+    f = q_free.sel(D=5, prior="gaussian", solver="exact")
+    d = q_dense.sel(D=5, prior="gaussian", solver="exact")
+    assert (f.converged.values == 1).all() and (f.n_iter.values > 0).all()  # CG
+    np.testing.assert_allclose(f["mean"].values, d["mean"].values, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(f.test_error.values, d.test_error.values, rtol=1e-8)
+    # E0 of the mean, matrix-free, against the dense model's
+    np.testing.assert_allclose(f.energy_of_mean.values, d.energy_of_mean.values, rtol=1e-8)
+
+
+def test_quantized_matrix_free_amp_is_gamp(q_dense, q_free):
+    f = q_free.sel(D=5)
+    # Gaussian prior: GAMP's fixed point has the exact (ridge) means
+    g = f.sel(prior="gaussian", solver="tap")
+    assert (g.converged.values == 1).all()
+    np.testing.assert_allclose(g["mean"].values,
+                               q_dense.sel(D=5, prior="gaussian", solver="exact")["mean"].values,
+                               rtol=1e-6, atol=1e-8)
+    assert (g.negative_cavity.values == -1).all()
+    # ternary at beta = 1: GAMP and the dense TAP approximate the same marginals; they
+    # differ by a few 1e-3 at D = 5 (docs/scale.md), far below the means' scale
+    t = f.sel(prior="ternary", solver="tap", beta=1.0)
+    td = q_dense.sel(D=5, prior="ternary", solver="tap", beta=1.0)
+    both = (t.converged.values == 1) & (td.converged.values == 1)
+    assert both.sum() >= 4
+    diff = np.abs(t["mean"].values - td["mean"].values)[both]
+    assert np.nanmax(diff) < 2e-2
+    # no Gibbs on matrix-free points
+    assert (f.sel(prior="ternary", solver="gibbs").reason.values
+            == qz.SKIP_GIBBS_D).all()  # gibbs_max_D = 4 applies first
+    ds = sgphys.run_experiment("quantized", **{**QSMALL, "D": [5], "P": [60], "beta": [1.0],
+                                               "gibbs_max_D": 10}, dense_max_D=4)
+    assert (ds.reason.sel(prior="ternary", solver="gibbs").values == qz.SKIP_GIBBS_DENSE).all()
+
+
+def test_quantized_large_preset_resolves_within_its_memory(monkeypatch):
+    exp = get_experiment("quantized")
+    monkeypatch.setattr(_validate, "MAX_MEMORY", 8 * 2**30)
+    params = resolve_params(exp, "large")
+    assert params["D"] == [40, 80] and params["dense_max_D"] < 40
+    assert params["priors"] == ["gaussian", "ternary"]
+    # dense at D = 80: couplings 3 n^2 and features P n doubles (n = 6480, P = 64000: 4.3 GB)
+    monkeypatch.setattr(_validate, "MAX_MEMORY", 4 * 10**9)
+    resolve_params(exp, "large")  # the factors (0.17 GB) fit
+    with pytest.raises(ValueError, match="^D=80: one point's spin model"):
+        resolve_params(exp, "large", {"dense_max_D": 80})
+    with pytest.raises(ValueError, match="dense_max_D"):
+        resolve_params(exp, "large", {"dense_max_D": 0})
