@@ -49,8 +49,8 @@ is -1. :func:`finalize` stores ``matrix_free`` (D): 1 where this applies.
 
 Presets. Quick: D = 10, N = 20, P = 25..800, beta in {10, 1000}, 2 seeds, 1000 sweeps of 4
 chains. Paper: D in {10, 20} (Gibbs at D = 10 only), N in {10, 20, 40}, P = 25..6400, 5
-seeds, 4000 sweeps. Large: D in {40, 80} matrix-free, N = 80, Gaussian and ternary priors,
-beta = 1000, P = 1000..64000, 2 seeds.
+seeds, 4000 sweeps. Large: D in {40, 80} matrix-free, N in {40, 80, 160}, Gaussian and
+ternary priors, beta = 1000, P = 1000..64000 (ratio sqrt 2), 4 seeds.
 """
 
 from __future__ import annotations
@@ -97,9 +97,11 @@ QUICK = {"D": [10], "N": [20], "P": [25, 50, 100, 200, 400, 800], "beta": [10.0,
 PAPER = {**QUICK, "D": [10, 20], "N": [10, 20, 40],
          "P": [25, 50, 100, 200, 400, 800, 1600, 3200, 6400], "seeds": 5, "P_test": 2000,
          "gibbs_sweeps": 4000}
-LARGE = {**QUICK, "D": [40, 80], "N": [80],
-         "P": [1000, 2000, 4000, 8000, 16000, 32000, 64000], "beta": [1000.0],
-         "priors": ["gaussian", "ternary"], "seeds": 2, "P_test": 2000,
+LARGE = {**QUICK, "D": [40, 80], "N": [40, 80, 160],
+         # 1000 * 2^(k/2), k = 0..12
+         "P": [1000, 1414, 2000, 2828, 4000, 5657, 8000, 11314, 16000, 22627, 32000, 45255,
+               64000], "beta": [1000.0],
+         "priors": ["gaussian", "ternary"], "seeds": 4, "P_test": 2000,
          "dense_max_D": 20}
 
 
