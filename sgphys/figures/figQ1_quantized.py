@@ -83,7 +83,7 @@ def _log_p_axis(ax, Ps):
     ax.set_xlabel("task diversity P")
 
 
-def _mean_panel(ax, fig, sub, prior, betas):
+def _mean_panel(ax, fig, sub, prior, betas, names=LABELS):
     """Mean W at the largest P and beta of the first seed: Gibbs for a discrete prior where
     run, else TAP; the exact solution for the Gaussian prior."""
     Pmax = int(np.max(sub.P.values))
@@ -98,7 +98,7 @@ def _mean_panel(ax, fig, sub, prior, betas):
             vmax = float(np.nanmax(np.abs(W))) or 1.0
             im = ax.imshow(W, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="mean W_ij")
-            ax.set_title(f"mean W, {LABELS.get(solver, solver)}\nP = {Pmax}, beta = {betas[-1]:g}",
+            ax.set_title(f"mean W, {names.get(solver, solver)}\nP = {Pmax}, beta = {betas[-1]:g}",
                          fontsize=7)
             ax.set_xlabel("column")
             ax.set_ylabel("row")
@@ -162,7 +162,7 @@ def plot(ds, out, reference=False, pdf=False):
             ax_cr.set_title(f"{tag}{what}{scale}\nD = {D}, N = {N}", fontsize=7)
             ax_err.set_title(f"{what}: test error\nD = {D}, N = {N}", fontsize=7)
             if d == 0:
-                _mean_panel(axes[r, 2], fig, sub, prior, betas)
+                _mean_panel(axes[r, 2], fig, sub, prior, betas, names)
         if len(Ns) > 1:
             ax = axes[r, -1]
             for d, D in enumerate(Ds):
