@@ -25,7 +25,7 @@ def _tick_labels(Ds, x):
     labels, last = ["0"], 0.0
     span = x.max()
     for D, xi in sorted(zip(Ds, x), key=lambda p: p[1]):
-        if xi - last >= 0.1 * span:
+        if xi - last >= 0.14 * span:
             labels.append((xi, f"1/{int(D)}"))
             last = xi
         else:
@@ -45,7 +45,7 @@ def _seed_text(ds):
 def plot(ds, out, reference=False, pdf=False):
     lams = ds.lam_theory.values
     fig, axes = st.plt.subplots(2, len(lams), figsize=(st.SINGLE * 1.1 * len(lams), 4.6),
-                                squeeze=False, sharex="col",
+                                squeeze=False,
                                 gridspec_kw={"height_ratios": [1.4, 1.0]})
     Ds = ds.D.values.astype(float)
     x = 1.0 / Ds
@@ -54,8 +54,11 @@ def plot(ds, out, reference=False, pdf=False):
     xline = np.linspace(0.0, x_fit * 1.05, 50)
     tap = "tap" in ds.solver.values
     quad = "extrapolated_error_quadratic" in ds  # files written before it have none
+    # the lower row zooms on the fitted sizes when the fit leaves the small D out
+    zoom = x <= x_fit * (1 + 1e-12)
     for col, lam in enumerate(lams):
         ax, rel = axes[0][col], axes[1][col]
+        shown = []
         for i, p in enumerate(ds.point.values):
             c = f"C{i % 10}"
             sub = ds.sel(point=p, lam_theory=lam)
@@ -66,6 +69,8 @@ def plot(ds, out, reference=False, pdf=False):
                         label=f"alpha={float(sub.alpha):g}, tau={float(sub.tau):g}")
             rel.errorbar(x, 100.0 * (mean / theory - 1.0), yerr=100.0 * sem / theory,
                          color=c, marker="o", ms=3, lw=0.6, elinewidth=0.8)
+            shown += list(100.0 * ((mean + np.nan_to_num(sem)) / theory - 1.0)[zoom])
+            shown += list(100.0 * ((mean - np.nan_to_num(sem)) / theory - 1.0)[zoom])
             a, b = float(sub.extrapolated_error), float(sub.extrapolation_slope)
             if np.isfinite(a):
                 ax.plot(xline, a + b * xline, color=c, lw=0.8, ls="--")
@@ -73,8 +78,11 @@ def plot(ds, out, reference=False, pdf=False):
                             marker="o", mfc="white", ms=4, lw=0, elinewidth=0.8, zorder=3)
                 rel.plot(xline, 100.0 * ((a + b * xline) / theory - 1.0), color=c, lw=0.8,
                          ls="--")
+                a_se = float(sub.extrapolated_error_se)
+                shown += [100.0 * ((a + s * np.nan_to_num(a_se)) / theory - 1.0)
+                          for s in (-1, 1)]
                 rel.errorbar([0.0], [100.0 * (a / theory - 1.0)],
-                             yerr=[100.0 * float(sub.extrapolated_error_se) / theory],
+                             yerr=[100.0 * a_se / theory],
                              color=c, marker="o", mfc="white", ms=4, lw=0, elinewidth=0.8,
                              zorder=3)
             if quad:
@@ -96,11 +104,22 @@ def plot(ds, out, reference=False, pdf=False):
                     tm = np.nansum(m, axis=-1) / np.where(n > 0, n, np.nan)
                 ax.plot(x, tm, "x", color=c, ms=4, mew=0.8)
         rel.axhline(0.0, color="k", lw=0.6, zorder=0)
-        rel.set_xlim(-0.06 * x.max(), x.max() * 1.08)
         ticks, labels = _tick_labels(Ds, x)
-        rel.set_xticks(ticks)
-        rel.set_xticklabels(labels, fontsize=6)
-        rel.set_xlabel("1 / D")
+        for a_ in (ax, rel):
+            a_.set_xlim(-0.06 * x.max(), x.max() * 1.08)
+            a_.set_xticks(ticks)
+            a_.set_xticklabels(labels, fontsize=6)
+            a_.set_xlabel("1 / D")
+        if not zoom.all():
+            rel.set_xlim(-0.08 * x_fit, 1.12 * x_fit)
+            t, lab = _tick_labels(Ds[zoom], x[zoom])
+            rel.set_xticks(t)
+            rel.set_xticklabels(lab, fontsize=6)
+            vals = np.asarray(shown + [0.0], float)
+            vals = vals[np.isfinite(vals)]
+            pad = 0.08 * (vals.max() - vals.min() or 1.0)
+            rel.set_ylim(vals.min() - pad, vals.max() + pad)
+            rel.set_title(f"D >= {fit_min:g} (the fitted sizes)", fontsize=7)
         rel.set_ylabel("exact / theory - 1 (%)")
         ax.set_ylabel("test error")
         ax.set_title(f"lambda = D lam = {lam:g}" + (" (ridgeless limit)" if lam < 1e-3 else ""))
