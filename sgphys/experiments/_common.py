@@ -110,3 +110,16 @@ def solver_vars(test=False, weights=False):
 def with_paper_solver(preset):
     """The paper preset adds the authors' AMP to the default solvers."""
     return {**preset, "solvers": ["exact", "tap", "paper"]}
+
+
+def seed_index(streams):
+    """The seed index of the point whose random ``streams`` these are.
+
+    :func:`sgphys.sweep.point_streams` spawns every role's SeedSequence from one root
+    whose spawn key ends with the seed index, so each role's key is ``(..., seed index,
+    role)``. Lets a point function run fewer seeds at some sizes.
+    """
+    key = streams["train"].spawn_key
+    if len(key) < 2:
+        raise ValueError(f"streams: the train stream's spawn key {key!r} carries no seed index")
+    return int(key[-2])

@@ -23,6 +23,16 @@ docs/results.md, section "Finite-size scaling").
   :func:`population_test_error`.
 - ``iterative_max_D``: solvers other than ``exact`` run only up to this D; above it their
   fields are stored with reason ``"skipped: D > iterative_max_D"``.
+- ``dense_max_D``: above this D the point is matrix-free (docs/scale.md): the rank-one
+  factors of the features (:func:`sgphys.factored.task_factors`, the same training set) make
+  a :class:`~sgphys.FactoredModel` per ``lam_theory``, solved by preconditioned conjugate
+  gradients (``solve_exact``, solver ``exact_cg``, certified residual); Q, H and J are never
+  formed. Only ``exact`` runs there; other solvers are stored with reason
+  ``"skipped: D > dense_max_D"``.
+- ``seeds_per_D``: a list of ``[D, n]`` pairs; at a listed D only the first ``n`` seeds run
+  (the others are stored with reason ``"skipped: seed beyond seeds_per_D"``, converged 0,
+  and enter no mean). The test error self-averages, so the largest D need few seeds.
+- ``fit_min_D``: the smallest D entering the extrapolations (None: every D).
 
 Stored over (point, D, seed, lam_theory, solver): the solver fields of
 :func:`~sgphys.experiments._common.run_solvers` and ``test_error``. Added by
@@ -38,7 +48,9 @@ extrapolation ``extrapolated_error``, ``extrapolated_error_se``, ``extrapolation
 NaN for fewer than three D).
 
 Presets: quick D = 5, 10, 20 with 32 seeds (for the figure; D = 5 is far from the limit);
-paper D = 10, 20, 40, 80 with 4 seeds, TAP up to D = 40.
+paper D = 10, 20, 40, 80 with 4 seeds, TAP up to D = 40; large D = 20, 40, 80, 160, 320,
+matrix-free above D = 40, 8 seeds up to D = 80, 4 at D = 160 and 2 at D = 320, both
+extrapolations through D >= 80 only, exact solver only (measurements: docs/results.md).
 """
 
 from __future__ import annotations
@@ -48,18 +60,24 @@ import numbers
 
 import numpy as np
 
-from .._validate import _short, check_array, check_nonnegative, check_positive_int
+from .._validate import (_short, check_array, check_memory, check_nonnegative,
+                         check_positive_int)
+from ..factored import FactoredModel, task_factors
 from ..spin import SpinModel, block_moments
 from ..tasks import sample_tasks
 from ..theory import icl_error, theory_params
 from ._base import Experiment, Var
-from ._common import run_solvers, solver_coord, solver_vars
+from ._common import run_solvers, seed_index, solver_coord, solver_vars
 
 __all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "extrapolate_poly",
            "population_test_error", "problem_size"]
 
 #: reason stored for solvers skipped above ``iterative_max_D``
 SKIPPED = "skipped: D > iterative_max_D"
+#: reason stored for solvers other than exact on a matrix-free point (D > dense_max_D)
+SKIPPED_DENSE = "skipped: D > dense_max_D"
+#: reason stored for every solver of a seed that ``seeds_per_D`` leaves out
+SKIPPED_SEED = "skipped: seed beyond seeds_per_D"
 #: fewest seeds per mean for the extrapolation to weight the means by 1/sem^2 (a sem from
 #: 2-3 seeds can be near zero by chance and would take the whole fit)
 MIN_SEEDS_WEIGHTED = 4
@@ -67,8 +85,12 @@ MIN_SEEDS_WEIGHTED = 4
 QUICK = {"alpha_tau": [[2.0, 2.0], [5.0, 3.0], [1.0, 4.0], [2.0, 0.5]], "point": [0, 1, 2, 3],
          "D": [5, 10, 20], "lam_theory": [1e-6, 1.0], "noise": 0.0, "seeds": 32,
          "beta": 100.0, "damping": "auto", "solvers": ["exact", "tap"],
-         "iterative_max_D": 10, "seed": 0}
+         "iterative_max_D": 10, "dense_max_D": 80, "seeds_per_D": [], "fit_min_D": None,
+         "seed": 0}
 PAPER = {**QUICK, "D": [10, 20, 40, 80], "seeds": 4, "iterative_max_D": 40}
+LARGE = {**QUICK, "D": [20, 40, 80, 160, 320], "seeds": 8, "solvers": ["exact"],
+         "iterative_max_D": None, "dense_max_D": 40, "seeds_per_D": [[160, 4], [320, 2]],
+         "fit_min_D": 80}
 
 
 # -- closed forms -------------------------------------------------------------------------
@@ -255,18 +277,54 @@ def _lams(params):
     return lams
 
 
+def _optional_int(params, name):
+    value = params[name]
+    return None if value is None else check_positive_int(name, value)
+
+
+def _seeds_per_D(params):
+    """``{D: n}`` from the ``seeds_per_D`` pairs (each n in 1..seeds, each D once)."""
+    pairs = params["seeds_per_D"]
+    if not isinstance(pairs, (list, tuple)):
+        raise ValueError(f"seeds_per_D must be a list of [D, seeds] pairs, got {_short(pairs)}")
+    out = {}
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"seeds_per_D must be a list of [D, seeds] pairs, got "
+                             f"{_short(pair)} in {_short(pairs)}")
+        D = check_positive_int("seeds_per_D", pair[0])
+        n = check_positive_int("seeds_per_D", pair[1])
+        if D in out:
+            raise ValueError(f"seeds_per_D lists D={D} twice: {_short(pairs)}")
+        if n > params["seeds"]:
+            raise ValueError(f"seeds_per_D: {n} seeds at D={D} exceed seeds={params['seeds']}")
+        out[D] = n
+    return out
+
+
 def _check(params):
-    """Validated (alpha_tau pairs, lam_theory list, noise, iterative_max_D)."""
+    """Validated (alpha_tau pairs, lam_theory list, noise, iterative_max_D, dense_max_D);
+    refuses (ValueError naming D) a size whose point would not fit the memory limit."""
     pairs = _alpha_tau(params)
     lams = _lams(params)
     noise = check_nonnegative("noise", params["noise"])
-    max_D = params["iterative_max_D"]
-    if max_D is not None:
-        max_D = check_positive_int("iterative_max_D", max_D)
+    max_D = _optional_int(params, "iterative_max_D")
+    dense_D = _optional_int(params, "dense_max_D")
+    _seeds_per_D(params)
+    _optional_int(params, "fit_min_D")
     for alpha, tau in pairs:
         for D in params["D"]:
-            problem_size(alpha, tau, D)
-    return pairs, lams, noise, max_D
+            _, P = problem_size(alpha, tau, D)
+            n = D * (D + 1)
+            if dense_D is None or D <= dense_D:
+                check_memory("D", D, 8 * 3 * n * n, f"one point's couplings (3 n_spins^2 "
+                             f"doubles, n_spins = {n}; a larger D runs matrix-free above "
+                             "dense_max_D)")
+            else:
+                check_memory("D", D, 8 * P * (2 * D + 3) + 8 * 4 * n,
+                             f"one matrix-free point's factors (P = {P} sequences of "
+                             f"2 D + 2 numbers)")
+    return pairs, lams, noise, max_D, dense_D
 
 
 # -- the sweep ----------------------------------------------------------------------------
@@ -280,31 +338,46 @@ _FILL = {"converged": (0, np.int64), "n_iter": (0, np.int64), "residual": (np.na
 
 def point(params, values, streams):
     """One (alpha, tau) point at one D and seed: every lam_theory on one training set."""
-    pairs, lams, noise, max_D = _check(params)
+    pairs, lams, noise, max_D, dense_D = _check(params)
     D = int(values["D"])
     alpha, tau = pairs[int(values["point"])]
     N, P = problem_size(alpha, tau, D)
-    tasks = sample_tasks(D, N, P, seed=streams["train"], noise=noise, method="statistics")
-    # Q = H^T H / P, h, <y^2> block by block (upper triangle of H^T H, then mirrored)
-    Q, h, y2, _ = block_moments(tasks.iter_feature_blocks(), tasks.n_spins)
     solvers = list(params["solvers"])
-    active = [s for s in solvers if s == "exact" or max_D is None or D <= max_D]
-    run_params = {**params, "solvers": active}
     out = {key: np.full((len(lams), len(solvers)), fill, dtype=dtype)
            for key, (fill, dtype) in _FILL.items()}
-    for a, lam_theory in enumerate(lams):
-        model = SpinModel(D, lam_theory / D, h, Q, y_sq_mean=y2)
+    n_seeds = _seeds_per_D(params).get(D)
+    if n_seeds is not None and seed_index(streams) >= n_seeds:
+        out["reason"][:] = SKIPPED_SEED
+        out["reason"] = out["reason"].astype(str)
+        return out
+    tasks = sample_tasks(D, N, P, seed=streams["train"], noise=noise, method="statistics")
+    factored = dense_D is not None and D > dense_D
+    if factored:
+        # the rank-one factors of the features: O(P D) memory, no Q, H or J
+        a, b, y = task_factors(tasks)
+        active = ["exact"]
+        out["reason"][:, [s != "exact" for s in solvers]] = SKIPPED_DENSE
+    else:
+        # Q = H^T H / P, h, <y^2> block by block (upper triangle of H^T H, then mirrored)
+        Q, h, y2, _ = block_moments(tasks.iter_feature_blocks(), tasks.n_spins)
+        active = [s for s in solvers if s == "exact" or max_D is None or D <= max_D]
+    run_params = {**params, "solvers": active}
+    for k, lam_theory in enumerate(lams):
+        if factored:
+            model = FactoredModel.from_factors(a, b, y, lam_theory / D)
+        else:
+            model = SpinModel(D, lam_theory / D, h, Q, y_sq_mean=y2)
         # only the means are stored: no marginal variances from the exact solver
         r = run_solvers(model, run_params, weights=True, variances=False)
         for j, name in enumerate(active):
             col = solvers.index(name)
             for key in ("converged", "n_iter", "residual", "reason", "negative_cavity",
                         "entropy_per_spin", "contrast_ratio", "contrast_ratio_w11"):
-                out[key][a, col] = r[key][j]
+                out[key][k, col] = r[key][j]
             W = r["mean"][j]
             if np.all(np.isfinite(W)):
                 with np.errstate(over="ignore", invalid="ignore"):
-                    out["test_error"][a, col] = population_test_error(W, N, noise)
+                    out["test_error"][k, col] = population_test_error(W, N, noise)
         del model
     out["reason"] = out["reason"].astype(str)
     return out
@@ -332,7 +405,8 @@ def _attrs(long_name, units="1"):
 
 
 def finalize(ds, params):
-    pairs, lams, noise, _ = _check(params)
+    pairs, lams, noise, _, _ = _check(params)
+    fit_min_D = params["fit_min_D"]
     Ds = [int(d) for d in ds.D.values]
     alpha = np.array([p[0] for p in pairs])
     tau = np.array([p[1] for p in pairs])
@@ -378,17 +452,19 @@ def finalize(ds, params):
     ds["exact_error_n"] = (dims, n.astype(np.int64),
                            _attrs("number of seeds in exact_error_mean"))
     inv_D = 1.0 / np.asarray(Ds, float)
+    used = np.array([fit_min_D is None or D >= fit_min_D for D in Ds])
     fit = np.full((len(pairs), len(lams), 4), np.nan)
     quad = np.full((len(pairs), len(lams), 5), np.nan)  # a, b, c, se, weighted
     for i in range(len(pairs)):
         for a in range(len(lams)):
-            fit[i, a] = extrapolate(inv_D, mean[i, :, a], sem[i, :, a], n[i, :, a])
-            coef, se, w = extrapolate_poly(inv_D, mean[i, :, a], sem[i, :, a], n[i, :, a],
-                                           degree=2)
+            m, s, k = mean[i, used, a], sem[i, used, a], n[i, used, a]
+            fit[i, a] = extrapolate(inv_D[used], m, s, k)
+            coef, se, w = extrapolate_poly(inv_D[used], m, s, k, degree=2)
             quad[i, a] = (*coef, se, w)
     fdims = ("point", "lam_theory")
     ds["extrapolated_error"] = (fdims, fit[..., 0], _attrs(
-        "least-squares line in 1/D through exact_error_mean over all D (weights "
+        "least-squares line in 1/D through exact_error_mean over D >= fit_min_D (all D "
+        "if None; weights "
         "1/exact_error_sem^2 if extrapolation_weighted), at 1/D = 0"))
     ds["extrapolation_weighted"] = (fdims, fit[..., 3].astype(np.int64), _attrs(
         f"1 if the fit weighted the means by 1/sem^2 (every mean from >= "
@@ -405,7 +481,7 @@ def finalize(ds, params):
         "extrapolated_error / theory_error - 1"))
     ds["extrapolated_error_quadratic"] = (fdims, quad[..., 0], _attrs(
         "second extrapolation, with curvature: least-squares quadratic a + b/D + c/D^2 "
-        "through exact_error_mean over all D (interpolating for three D; weights "
+        "through exact_error_mean over D >= fit_min_D (interpolating for three D; weights "
         "1/exact_error_sem^2 if extrapolation_quadratic_weighted), at 1/D = 0; NaN for "
         "fewer than three D"))
     ds["extrapolated_error_quadratic_se"] = (fdims, quad[..., 3], _attrs(
@@ -424,5 +500,7 @@ def finalize(ds, params):
 EXPERIMENT = Experiment(
     name="finite_size", title="Finite-size approach of the exact test error to the "
     "asymptotic theory (Fig. T1)", figure="Fig. T1",
-    presets={"quick": QUICK, "paper": PAPER}, sweep=("point", "D"), point=point,
-    variables=variables, coords=coords, finalize=finalize)
+    presets={"quick": QUICK, "paper": PAPER, "large": LARGE}, sweep=("point", "D"),
+    point=point, variables=variables, coords=coords, finalize=finalize,
+    # no dense model above dense_max_D: the memory of each point is checked by _check
+    spin_model=False)

@@ -39,9 +39,18 @@ Gibbs streams are keyed by the values (P, prior, beta), never by grid position.
 :func:`finalize` adds ``prior_a`` and ``icl_onset_P``: the smallest P from which the seed
 mean (converged runs) of the W11 contrast ratio stays at or above ``icl_threshold``.
 
+Matrix-free points. Above ``dense_max_D`` (None: never) a point holds the rank-one factors
+of its features (:class:`~sgphys.FactoredModel`, docs/scale.md; O(P D) memory, no H, Q or
+J): ``exact`` is then preconditioned conjugate gradients (solver ``exact_cg``, certified
+residual) and ``tap`` is GAMP on the factor graph of the sequences (solver ``gamp``, the
+same marginals as TAP by another mean-field approximation; docs/scale.md measures the
+difference), Gibbs is skipped (reason ``"skipped: D > dense_max_D"``) and ``negative_cavity``
+is -1. :func:`finalize` stores ``matrix_free`` (D): 1 where this applies.
+
 Presets. Quick: D = 10, N = 20, P = 25..800, beta in {10, 1000}, 2 seeds, 1000 sweeps of 4
 chains. Paper: D in {10, 20} (Gibbs at D = 10 only), N in {10, 20, 40}, P = 25..6400, 5
-seeds, 4000 sweeps.
+seeds, 4000 sweeps. Large: D in {40, 80} matrix-free, N in {40, 80, 160}, Gaussian and
+ternary priors, beta = 1000, P = 1000..64000 (ratio sqrt 2), 4 seeds.
 """
 
 from __future__ import annotations
@@ -51,9 +60,10 @@ import math
 
 import numpy as np
 
-from .._validate import (_short, check_choice, check_fraction, check_nonnegative,
-                         check_positive, check_positive_int)
+from .._validate import (_short, check_choice, check_fraction, check_memory,
+                         check_nonnegative, check_positive, check_positive_int)
 from ..discrete import energy0, sample_gibbs
+from ..factored import FactoredModel, task_factors
 from ..observables import contrast_ratio, test_error, theory_w11_scale
 from ..priors import Binary, Gaussian, Ternary
 from ..registry import get_solver, solve
@@ -71,6 +81,7 @@ PRIOR_NAMES = ("gaussian", "ternary", "binary")
 SKIP_EXACT = "skipped: exact marginals need the Gaussian prior"
 SKIP_GIBBS_GAUSSIAN = "skipped: Gaussian prior (its marginals are exact)"
 SKIP_GIBBS_D = "skipped: D > gibbs_max_D"
+SKIP_GIBBS_DENSE = "skipped: D > dense_max_D"
 
 QUICK = {"D": [10], "N": [20], "P": [25, 50, 100, 200, 400, 800], "beta": [10.0, 1000.0],
          "priors": list(PRIOR_NAMES), "a": "population", "p0": 1.0 / 3.0, "lam": 0.01,
@@ -80,10 +91,18 @@ QUICK = {"D": [10], "N": [20], "P": [25, 50, 100, 200, 400, 800], "beta": [10.0,
          "gibbs_sweeps": 1000, "gibbs_chains": 4, "ladder_min": 0.1, "ladder_ratio": 1.5,
          "gibbs_max_D": 10, "rhat_tol": 1.01, "icl_threshold": 0.9, "seed": 0,
          # prompt statistics drawn directly (same law as drawing every token, sgphys.tasks)
-         "sampler": "statistics"}
+         "sampler": "statistics",
+         # above this D: matrix-free exact (PCG) and AMP (GAMP), no Gibbs (None: never)
+         "dense_max_D": None}
 PAPER = {**QUICK, "D": [10, 20], "N": [10, 20, 40],
          "P": [25, 50, 100, 200, 400, 800, 1600, 3200, 6400], "seeds": 5, "P_test": 2000,
          "gibbs_sweeps": 4000}
+LARGE = {**QUICK, "D": [40, 80], "N": [40, 80, 160],
+         # 1000 * 2^(k/2), k = 0..12
+         "P": [1000, 1414, 2000, 2828, 4000, 5657, 8000, 11314, 16000, 22627, 32000, 45255,
+               64000], "beta": [1000.0],
+         "priors": ["gaussian", "ternary"], "seeds": 4, "P_test": 2000,
+         "dense_max_D": 20}
 
 
 # -- parameters -------------------------------------------------------------------------------
@@ -124,7 +143,26 @@ def _check(params):
     if thr > 1.0:
         raise ValueError(f"icl_threshold must lie in (0, 1], got {thr!r}")
     check_choice("sampler", params.get("sampler", "tokens"), ("tokens", "statistics"))
+    dense_D = params.get("dense_max_D")
+    if dense_D is not None:
+        dense_D = check_positive_int("dense_max_D", dense_D)
+    P = max(int(p) for p in params["P"])
+    for D in params["D"]:
+        n = D * (D + 1)
+        if dense_D is None or D <= dense_D:
+            check_memory("D", D, 8 * (3 * n * n + P * n), f"one point's spin model (3 "
+                         f"n_spins^2 doubles of couplings and the P x n_spins features, "
+                         f"n_spins = {n}, P = {P}; larger D run matrix-free above dense_max_D)")
+        else:
+            check_memory("D", D, 8 * P * (2 * D + 3) + 8 * 6 * n,
+                         f"one matrix-free point's factors (P = {P} sequences of 2 D + 2 "
+                         "numbers)")
     return list(priors)
+
+
+def _matrix_free(params, D):
+    dense_D = params.get("dense_max_D")
+    return dense_D is not None and D > int(dense_D)
 
 
 def prior_scale(params, D, N) -> float:
@@ -203,7 +241,13 @@ def point(params, values, streams):
     solvers = _solvers(params)
     method = params.get("sampler", "tokens")
     max_D = params["gibbs_max_D"]
-    H, y = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method).feature_arrays()
+    factored = _matrix_free(params, D)
+    train = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method)
+    if factored:  # the rank-one factors of the features: no H, Q or J
+        a, b, y = task_factors(train)
+    else:
+        H, y = train.feature_arrays()
+    del train
     test = sample_tasks(D, N, int(params["P_test"]), seed=streams["test"], method=method).keep()
     prior_of = {name: make_prior(name, params, D, N) for name in priors}
     shape = (len(Ps), len(priors), len(betas))
@@ -214,19 +258,26 @@ def point(params, values, streams):
     for i, P in enumerate(Ps):
         # the moments of the first P sequences, built afresh (not accumulated over the
         # other P), so a P's numbers are the same bits whatever else the P list holds
-        Q, h, y2 = feature_moments(H[:P], y[:P])
+        if not factored:
+            Q, h, y2 = feature_moments(H[:P], y[:P])
         for j, name in enumerate(priors):
             prior = prior_of[name]
             lam = prior.lam if name == "gaussian" else 0.0
-            model = SpinModel(D, lam, h, Q, H=H[:P], y=y[:P], y_sq_mean=y2, prior=prior)
+            if factored:
+                model = FactoredModel.from_factors(a[:P], b[:P], y[:P], lam, prior=prior)
+            else:
+                model = SpinModel(D, lam, h, Q, H=H[:P], y=y[:P], y_sq_mean=y2, prior=prior)
             for k, beta in enumerate(betas):
                 means = {}
                 for c, solver in enumerate(solvers):
                     slot = (i, j, k, c)
                     if solver == "gibbs":
-                        if name == "gaussian" or (max_D is not None and D > max_D):
-                            out["reason"][slot] = (SKIP_GIBBS_GAUSSIAN if name == "gaussian"
-                                                   else SKIP_GIBBS_D)
+                        if name == "gaussian" or (max_D is not None and D > max_D) \
+                                or factored:
+                            out["reason"][slot] = (
+                                SKIP_GIBBS_GAUSSIAN if name == "gaussian"
+                                else SKIP_GIBBS_D if max_D is not None and D > max_D
+                                else SKIP_GIBBS_DENSE)
                             continue
                         r, extras = _run_gibbs(model, beta, params,
                                                _gibbs_seed(streams["init"], P, name, beta))
@@ -262,7 +313,11 @@ def _store(out, slot, r, model, test, D):
             out["contrast_ratio_w11"][slot] = contrast_ratio(W, block="w11")
     out["w11_diagonal"][slot] = float(np.mean(np.diag(W)[:D]))
     out["test_error"][slot] = test_error(W, test)
-    out["energy_of_mean"][slot] = energy0(model, r.mean)
+    if isinstance(model, FactoredModel):  # E0 = E - (lam/2) |m|^2, matrix-free
+        out["energy_of_mean"][slot] = model.energy(r.mean) - 0.5 * model.lam * float(
+            r.mean @ r.mean)
+    else:
+        out["energy_of_mean"][slot] = energy0(model, r.mean)
 
 
 def variables(params):
@@ -343,6 +398,10 @@ def finalize(ds, params):
     ds.attrs["priors"] = json.dumps([
         {"D": D, "N": N, **{name: make_prior(name, params, D, N).to_attrs()
                             for name in priors}} for D in Ds for N in Ns], sort_keys=True)
+    ds["matrix_free"] = (("D",), np.array([int(_matrix_free(params, D)) for D in Ds],
+                                          dtype=np.int64), _attrs(
+        "1: the points of this D are matrix-free (exact = conjugate gradients, tap = GAMP, "
+        "no Gibbs; D > dense_max_D), 0: dense"))
     ds.attrs["prior_a_rule"] = ("population: a = N/(N+D+1)" if isinstance(params["a"], str)
                                 else f"fixed: a = {float(params['a'])!r}")
     return ds
@@ -350,5 +409,8 @@ def finalize(ds, params):
 
 EXPERIMENT = Experiment(
     name="quantized", title="ICL phase diagram of quantised (ternary, binary) weights (Fig. Q1)",
-    figure="Fig. Q1", presets={"quick": QUICK, "paper": PAPER}, sweep=("D", "N"), point=point,
-    variables=variables, coords=coords, finalize=finalize, inner=("P", "beta"))
+    figure="Fig. Q1", presets={"quick": QUICK, "paper": PAPER, "large": LARGE},
+    sweep=("D", "N"), point=point, variables=variables, coords=coords, finalize=finalize,
+    inner=("P", "beta"),
+    # the memory of a point (dense or matrix-free) is checked by _check
+    spin_model=False)

@@ -2,7 +2,8 @@
 binary): the W11 contrast ratio and the test error of the marginal means against P, AMP (TAP)
 and Gibbs sampling side by side at the moderate beta (dashed) and the large beta (solid, the
 ground state), the exact ridge solution for the Gaussian prior; the mean weight matrix at the
-largest P and beta; and, with several N, the ICL onset P against N."""
+largest P and beta; and, with several N, the ICL onset P against N. At matrix-free D
+(``matrix_free``) the AMP is GAMP and is labelled so."""
 
 import numpy as np
 from matplotlib.ticker import FuncFormatter
@@ -38,7 +39,7 @@ def _series(sub, var, solver, beta):
             raw_mean[order], neg[order])
 
 
-def _draw(ax, sub, var, solvers, betas, handles):
+def _draw(ax, sub, var, solvers, betas, handles, names=LABELS):
     for solver in solvers:
         for beta in betas:
             if solver == "exact" and beta != betas[-1]:
@@ -48,7 +49,7 @@ def _draw(ax, sub, var, solvers, betas, handles):
                 continue
             color = COLORS.get(solver, "C5")
             ls = "-" if beta == betas[-1] else "--"
-            name = LABELS.get(solver, solver)
+            name = names.get(solver, solver)
             label = name if solver == "exact" else f"{name}, beta = {beta:g}"
             line = ax.errorbar(P, m, s, color=color, ls=ls, lw=1, capsize=1.5, label=label)
             full, some = n == n_seeds, (n > 0) & (n < n_seeds)
@@ -82,7 +83,7 @@ def _log_p_axis(ax, Ps):
     ax.set_xlabel("task diversity P")
 
 
-def _mean_panel(ax, fig, sub, prior, betas):
+def _mean_panel(ax, fig, sub, prior, betas, names=LABELS):
     """Mean W at the largest P and beta of the first seed: Gibbs for a discrete prior where
     run, else TAP; the exact solution for the Gaussian prior."""
     Pmax = int(np.max(sub.P.values))
@@ -97,7 +98,7 @@ def _mean_panel(ax, fig, sub, prior, betas):
             vmax = float(np.nanmax(np.abs(W))) or 1.0
             im = ax.imshow(W, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="mean W_ij")
-            ax.set_title(f"mean W, {LABELS.get(solver, solver)}\nP = {Pmax}, beta = {betas[-1]:g}",
+            ax.set_title(f"mean W, {names.get(solver, solver)}\nP = {Pmax}, beta = {betas[-1]:g}",
                          fontsize=7)
             ax.set_xlabel("column")
             ax.set_ylabel("row")
@@ -127,11 +128,14 @@ def plot(ds, out, reference=False, pdf=False):
             a = float(ds.prior_a.sel(D=D, N=N))  # the support scale of this (D, N)
             sub = ds.sel(D=D, N=N, prior=prior)
             n_spins = D * (D + 1)
+            # matrix-free points (D > dense_max_D): the AMP column is GAMP
+            free = "matrix_free" in ds and int(ds.matrix_free.sel(D=D)) == 1
+            names = {**LABELS, "tap": "AMP (GAMP, matrix-free)"} if free else LABELS
             # columns: D0 contrast, error, mean W; then contrast and error of every other D
             ax_cr = axes[r, 0] if d == 0 else axes[r, 2 * d + 1]
             ax_err = axes[r, 1] if d == 0 else axes[r, 2 * d + 2]
-            _draw(ax_cr, sub, "contrast_ratio_w11", solvers, betas, handles)
-            _draw(ax_err, sub, "test_error", solvers, betas, handles)
+            _draw(ax_cr, sub, "contrast_ratio_w11", solvers, betas, handles, names)
+            _draw(ax_err, sub, "test_error", solvers, betas, handles, names)
             ax_cr.axhline(thr, color="C8", lw=0.8, ls=":", label=f"ICL threshold {thr:g}")
             h, lab = ax_cr.get_legend_handles_labels()
             handles.setdefault(f"ICL threshold {thr:g}", h[lab.index(f"ICL threshold {thr:g}")])
@@ -158,7 +162,7 @@ def plot(ds, out, reference=False, pdf=False):
             ax_cr.set_title(f"{tag}{what}{scale}\nD = {D}, N = {N}", fontsize=7)
             ax_err.set_title(f"{what}: test error\nD = {D}, N = {N}", fontsize=7)
             if d == 0:
-                _mean_panel(axes[r, 2], fig, sub, prior, betas)
+                _mean_panel(axes[r, 2], fig, sub, prior, betas, names)
         if len(Ns) > 1:
             ax = axes[r, -1]
             for d, D in enumerate(Ds):
