@@ -499,3 +499,15 @@ def test_packed_bethe_kernel_equals_the_dense_formula():
     dense = bethe_gaussian_thermo(J, h, lam, beta, *unpack_rbp(n, mu, vu, md, vd))
     assert dense["reason"] == "nonpositive_precision"
     assert bethe_gaussian(J, h, lam, beta, mu, vu, md, vd)[2] == 0
+
+
+def test_log1m_series_against_log1p():
+    """The pair term's log(1 - g): a series for small |g|, log1p elsewhere, against NumPy's
+    log1p to a few ulps on both sides of the switch."""
+    from sgphys.kernels.rbp import _log1m
+
+    g = np.concatenate([np.geomspace(1e-300, 0.9, 400), -np.geomspace(1e-300, 5.0, 400),
+                        [0.0, 9.99e-4, 1e-3, -9.99e-4, -1e-3]])
+    got = np.array([_log1m(x) for x in g])
+    want = np.log1p(-g)
+    np.testing.assert_allclose(got, want, rtol=4e-16, atol=0)
