@@ -146,8 +146,28 @@ def test_bad_large_parameters_name_the_parameter(override, name):
         resolve_params(get_experiment("phase_diagram"), "large", {**TINY, **override})
 
 
-def test_fig4a_draws_a_matrix_free_ternary_file(free_ternary, tmp_path):
-    from sgphys.figures import fig4_phase_diagram
+def test_fig4a_draws_a_matrix_free_ternary_file(tmp_path, monkeypatch):
+    from sgphys.figures import _style, fig4_phase_diagram
 
-    path = fig4_phase_diagram.plot(free_ternary, tmp_path / "f.png")
-    assert path.stat().st_size > 0
+    figs = []
+    real = _style.save
+    monkeypatch.setattr(_style, "save", lambda fig, out, pdf=False: (figs.append(fig),
+                                                                     real(fig, out, pdf))[1])
+    # P and N spread geometrically, as in the large preset
+    ds = _run(D=3, N=[2, 4, 8, 16], P=[6, 12, 24, 48], seeds=2, beta=1.0, dense_max_D=2)
+    fig4_phase_diagram.plot(ds, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 0
+    axes = {ax.get_title()[:3]: ax for ax in figs[0].axes if ax.get_title()}
+    assert "ternary GAMP" in axes["(a)"].get_title() and "CG" in axes["(c)"].get_title()
+    # panel (a): the seed mean of the converged ternary GAMP contrast ratios, on log axes
+    tap = ds.sel(solver="tap")
+    cr = tap.contrast_ratio.where(tap.converged == 1).mean("seed").values
+    np.testing.assert_allclose(axes["(a)"].collections[0].get_array().reshape(4, 4), cr,
+                               rtol=1e-12)
+    assert axes["(a)"].get_xscale() == "log" and axes["(a)"].get_yscale() == "log"
+    # the exact ridge contrast ratio in (c); the cell edges are the geometric midpoints
+    np.testing.assert_allclose(
+        axes["(c)"].collections[0].get_array().reshape(4, 4),
+        ds.contrast_ratio.sel(solver="exact").mean("seed").values, rtol=1e-12)
+    edges = axes["(c)"].collections[0].get_coordinates()[0, :, 0]
+    np.testing.assert_allclose(edges[1:-1], np.sqrt([6 * 12, 12 * 24, 24 * 48]), rtol=1e-12)
