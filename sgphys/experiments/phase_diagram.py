@@ -27,8 +27,8 @@ unchanged):
 are matrix-free), ``prior_a`` (N) and the attribute ``amp_prior``.
 
 Presets: quick D = 5; paper D = 20 (50 x 50 grid, 10 seeds); large D = 100 (10,100 spins)
-matrix-free, 9 values of N in 10..400, 9 values of P from n_spins / 4 to 4 n_spins (ratio
-sqrt 2), 3 seeds, ternary GAMP beside the exact ridge solution.
+matrix-free, 11 values of N in 10..400, 13 values of P from n_spins / 4 to 4 n_spins (ratio
+2^(1/3)), 6 seeds, ternary GAMP beside the exact ridge solution.
 """
 
 from __future__ import annotations
@@ -60,9 +60,10 @@ QUICK = {"D": 5, "N": [5, 10, 20, 40], "P": [20, 40, 80, 160, 320], "seeds": 2, 
 PAPER = with_paper_solver({
     **QUICK, "D": 20, "N": np.linspace(2, 100, 50, dtype=int).tolist(),
     "P": np.linspace(20, 1000, 50, dtype=int).tolist(), "seeds": 10, "P_test": 1000})
-LARGE = {**QUICK, "D": 100, "N": [10, 25, 50, 75, 100, 150, 200, 300, 400],
-         # n_spins = 10,100: P / n_spins = 2^(k/2) / 4, k = 0..8 (1/4 to 4)
-         "P": [2525, 3571, 5050, 7142, 10100, 14283, 20200, 28567, 40400], "seeds": 3,
+LARGE = {**QUICK, "D": 100, "N": [10, 15, 25, 35, 50, 75, 100, 150, 200, 300, 400],
+         # n_spins = 10,100: P / n_spins = 2^(k/3) / 4, k = 0..12 (1/4 to 4)
+         "P": [2525, 3181, 4008, 5050, 6363, 8016, 10100, 12725, 16033, 20200, 25450, 32066,
+               40400], "seeds": 6,
          "P_test": 1000,
          # the AMP column: ternary weights {-a, 0, a}, a = N/(N+D+1), P(0) = p0 (lam = 0)
          "prior": "ternary", "a": "population", "p0": 1.0 / 3.0,
