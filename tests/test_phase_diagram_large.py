@@ -96,10 +96,10 @@ def test_ternary_gamp_agrees_with_dense_ternary_tap(dense_ternary, free_ternary)
     assert np.min(np.abs(td.test_error.values - e.test_error.values)) > 1e-3
 
 
-def test_paper_amp_is_skipped_on_matrix_free_points():
-    ds = _run(N=[8], P=[30], seeds=1, solvers=["exact", "tap", "paper"], prior=None,
+def test_other_solvers_are_skipped_on_matrix_free_points():
+    ds = _run(N=[8], P=[30], seeds=1, solvers=["exact", "tap", "paper", "rbp"], prior=None,
               dense_max_D=2)
-    p = ds.sel(solver="paper")
+    p = ds.sel(solver=["paper", "rbp"])
     assert (p.reason.values == pd.SKIPPED_DENSE).all()
     assert np.isnan(p.contrast_ratio.values).all() and (p.converged.values == 0).all()
     assert (ds.sel(solver="tap").converged.values == 1).all()

@@ -20,8 +20,8 @@ unchanged):
   the series over P takes prefixes of the factors
   (:meth:`~sgphys.FactoredModel.from_factors`): H, Q and J are never formed. ``exact`` is
   then preconditioned conjugate gradients (solver ``exact_cg``, certified residual), ``tap``
-  is GAMP on the factor graph of the sequences with the AMP prior (solver ``gamp``) and
-  ``paper`` is skipped (reason :data:`SKIPPED_DENSE`).
+  is GAMP on the factor graph of the sequences with the AMP prior (solver ``gamp``); the
+  other solvers (``paper``, ``rbp``, ``bp``) are skipped (reason :data:`SKIPPED_DENSE`).
 
 :func:`finalize` stores, when these parameters are given, ``matrix_free`` (1 if the points
 are matrix-free), ``prior_a`` (N) and the attribute ``amp_prior``.
@@ -49,7 +49,7 @@ from .quantized import PRIOR_NAMES, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "SKIPPED_DENSE"]
 
-#: reason stored for the ``paper`` AMP on a matrix-free point (D > dense_max_D)
+#: reason stored for solvers other than exact and tap on a matrix-free point (D > dense_max_D)
 SKIPPED_DENSE = "skipped: D > dense_max_D"
 
 QUICK = {"D": 5, "N": [5, 10, 20, 40], "P": [20, 40, 80, 160, 320], "seeds": 2, "lam": 1.0,
@@ -117,6 +117,8 @@ def _amp_prior(params, D, N):
 # -- the sweep --------------------------------------------------------------------------------
 
 def point(params, values, streams):
+    """One (N, seed): every P of the series (dense prefix models or matrix-free prefixes of
+    the factors) and every solver."""
     _, factored = _check(params)
     D, N, lam = params["D"], values["N"], params["lam"]
     method = params.get("sampler", "tokens")
@@ -137,7 +139,8 @@ def point(params, values, streams):
                 gauss = FactoredModel.from_factors(a[:P], b[:P], y[:P], lam)
                 amp = gauss if prior is None else FactoredModel.from_factors(
                     a[:P], b[:P], y[:P], 0.0, prior=prior)
-            series[P] = _columns(gauss, amp, params, test, skip={"paper": SKIPPED_DENSE})
+            series[P] = _columns(gauss, amp, params, test, skip={
+                s: SKIPPED_DENSE for s in params["solvers"] if s not in ("exact", "tap")})
             del gauss, amp
     else:
         with section("model build"):
@@ -217,7 +220,7 @@ def finalize(ds, params):
     amp = "GAMP" if factored else "TAP-AMP"
     ds["matrix_free"] = ((), np.int64(factored), _attrs(
         f"1: matrix-free points (D > dense_max_D; exact = conjugate gradients, tap = GAMP, "
-        f"paper skipped), 0: dense; the AMP columns ({amp}) use the {name} prior, exact the "
+        f"other solvers skipped), 0: dense; the AMP columns ({amp}) use the {name} prior, exact the "
         f"Gaussian (ridge lam) one"))
     return ds
 
