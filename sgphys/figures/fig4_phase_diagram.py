@@ -118,9 +118,11 @@ def _geometric(v):
 
 
 def _log_axis(axis, set_scale, values):
-    """A logarithmic axis ticked at (at most five of) the grid's values, in plain numbers."""
+    """A logarithmic axis ticked at (at most five, or three for values of four or more
+    digits) of the grid's values, in plain numbers."""
     set_scale("log")
-    pick = np.unique(np.linspace(0, len(values) - 1, min(5, len(values))).round().astype(int))
+    k = 3 if np.max(values) >= 1000 else 5
+    pick = np.unique(np.linspace(0, len(values) - 1, min(k, len(values))).round().astype(int))
     axis.set_major_locator(FixedLocator(np.asarray(values, dtype=float)[pick]))
     axis.set_major_formatter(FormatStrFormatter("%g"))
     axis.set_minor_formatter(NullFormatter())
