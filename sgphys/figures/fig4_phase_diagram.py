@@ -4,12 +4,17 @@ Second row: the exact solution's test error at the file's D beside the asymptoti
 Lu et al. (PNAS 2025) on the same (N, P) grid, ``icl_error(N/D, P/D^2, lam=D lam)``
 (:mod:`sgphys.theory`), and their ratio; and the Gibbs entropy per spin of the exact
 (Gaussian) solution against P, one line per N (a selection of at most six): its drop as P
-grows shows the Boltzmann distribution concentrating on a unique solution."""
+grows shows the Boltzmann distribution concentrating on a unique solution (left out where
+it is not stored, e.g. matrix-free files). A file of the large preset's parameters (it has
+``matrix_free``) is drawn on logarithmic axes where its N or P are spread geometrically, and
+the titles name the AMP column's prior and method (``amp_prior``, ``matrix_free``: ternary
+GAMP). A grey line marks P = n_spins."""
 
 import json
 
 import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
 from ..theory import icl_error
 from . import _style as st
@@ -26,23 +31,37 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
     frac = n_conv / conv.shape[-1]
     exact = st.mean_sd_count(ds.contrast_ratio.sel(solver="exact"))[0]
     ref = st.load_reference("fig4/contrast.npy") if reference else None
-    has_entropy = "entropy_per_spin" in ds.data_vars
+    has_entropy = ("entropy_per_spin" in ds.data_vars
+                   and bool(np.isfinite(ds.entropy_per_spin.sel(solver="exact").values).any()))
     ncol = 3 + (ref is not None or has_entropy)
     fig, grid = st.plt.subplots(2, ncol, figsize=(st.DOUBLE * ncol / 3, 5.0), squeeze=False)
     axes, lower = grid[0], grid[1]
     P, N = ds.P.values, ds.N.values
     ext = dict(shading="nearest")
+    large = "matrix_free" in ds.data_vars  # written with the large preset's parameters
+    free = large and int(ds["matrix_free"]) == 1
+    logP, logN = large and _geometric(P), large and _geometric(N)
+    if logP or logN:  # cell edges at the geometric midpoints of a log axis
+        P, N = _edges(P, logP), _edges(N, logN)
+        ext = dict(shading="flat")
+    prior = ds.attrs.get("amp_prior", "gaussian")
+    label = solver if solver == "exact" or (prior == "gaussian" and not free) else (
+        f"{solver} = {prior} {'GAMP' if free else 'AMP'}")
     im = axes[0].pcolormesh(P, N, mean, vmin=0, vmax=1, **ext)
     bad = np.ma.masked_where(n_conv > 0, np.ones_like(mean))
     axes[0].pcolormesh(P, N, bad, cmap="Greys", vmin=0, vmax=2, hatch="xx", **ext)
     tags = iter("abcdefgh")
-    axes[0].set_title(f"({next(tags)}) contrast ratio, {solver}\n(grey: no seed converged)")
+    small = {} if label == solver else {"fontsize": "small"}  # long labels
+    axes[0].set_title(f"({next(tags)}) contrast ratio, {label}\n(grey: no seed converged)",
+                      **small)
     st.plt.colorbar(im, ax=axes[0], label="contrast ratio")
     im = axes[1].pcolormesh(P, N, frac, vmin=0, vmax=1, cmap="magma", **ext)
-    axes[1].set_title(f"({next(tags)}) {solver}: converged fraction\nof {conv.shape[-1]} seeds")
+    axes[1].set_title(f"({next(tags)}) {label}: converged fraction\nof {conv.shape[-1]} seeds",
+                      **small)
     st.plt.colorbar(im, ax=axes[1], label="converged fraction")
     im = axes[2].pcolormesh(P, N, exact, vmin=0, vmax=1, **ext)
-    axes[2].set_title(f"({next(tags)}) contrast ratio, exact ridge solution")
+    axes[2].set_title(f"({next(tags)}) contrast ratio, exact ridge solution"
+                      + (" (CG)" if free else ""))
     st.plt.colorbar(im, ax=axes[2], label="contrast ratio")
     if ref is not None:
         rP = np.linspace(20, 1000, 50, dtype=int)
@@ -53,7 +72,8 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
     params = json.loads(ds.attrs["parameters"])
     D, lam = params["D"], params["lam"]
     err = st.mean_sd_count(ds.test_error.sel(solver="exact"))[0]
-    theory = icl_error(N[:, None] / D, P[None, :] / D**2, rho=params.get("noise", 0.0) ** 2,
+    Nv, Pv = ds.N.values, ds.P.values
+    theory = icl_error(Nv[:, None] / D, Pv[None, :] / D**2, rho=params.get("noise", 0.0) ** 2,
                        lam=D * lam)
     both = np.concatenate([err[np.isfinite(err)], theory[np.isfinite(theory)]])
     norm = Normalize(vmin=both.min(), vmax=both.max())  # one scale for (d) and (e)
@@ -73,12 +93,50 @@ def plot(ds, out, reference=False, pdf=False, solver=None):
         _entropy_panel(lower[3], ds, next(tags))
     for ax in list(axes[3 + (ref is not None):]) + list(lower[3 + has_entropy:]):
         ax.set_axis_off()
+    for ax in list(axes[:3]) + list(lower[:3]):
+        ax.axvline(D * (D + 1), color="0.6", lw=0.8, ls="--")
+        if logP:
+            _log_axis(ax.xaxis, ax.set_xscale, ds.P.values)
+        if logN:
+            _log_axis(ax.yaxis, ax.set_yscale, ds.N.values)
     for ax in list(axes[:3 + (ref is not None)]) + list(lower[:3]):
         ax.set_xlabel("task diversity P")
         ax.set_ylabel("prompt length N")
-    fig.suptitle(f"D={D}", y=1.02)
+    fig.suptitle(f"D={D}" + (" (matrix-free)" if free else ""), y=1.02)
     fig.tight_layout()
     return st.save(fig, out, pdf)
+
+
+def _geometric(v):
+    """Whether the increasing values ``v`` are spread geometrically rather than evenly (at
+    least three, positive, spanning a factor of 8 or more, with uneven steps)."""
+    v = np.asarray(v, dtype=float)
+    d = np.diff(v)
+    if v.size < 3 or v[0] <= 0 or v[-1] / v[0] < 8 or np.any(d <= 0):
+        return False
+    return bool(d.max() > 1.5 * d.min())
+
+
+def _log_axis(axis, set_scale, values):
+    """A logarithmic axis ticked at (at most five, or three for values of four or more
+    digits) of the grid's values, in plain numbers."""
+    set_scale("log")
+    k = 3 if np.max(values) >= 1000 else 5
+    pick = np.unique(np.linspace(0, len(values) - 1, min(k, len(values))).round().astype(int))
+    axis.set_major_locator(FixedLocator(np.asarray(values, dtype=float)[pick]))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _edges(v, log):
+    """Cell edges of the increasing centres ``v``: midpoints (geometric ones if ``log``),
+    the ends half a step out."""
+    v = np.asarray(v, dtype=float)
+    x = np.log(v) if log else v
+    mid = 0.5 * (x[1:] + x[:-1])
+    step = (x[1] - x[0], x[-1] - x[-2]) if x.size > 1 else (0.5 * abs(x[0]) or 1.0,) * 2
+    e = np.concatenate([[x[0] - 0.5 * step[0]], mid, [x[-1] + 0.5 * step[1]]])
+    return np.exp(e) if log else e
 
 
 def _entropy_panel(ax, ds, tag):
