@@ -123,3 +123,25 @@ def seed_index(streams):
     if len(key) < 2:
         raise ValueError(f"streams: the train stream's spawn key {key!r} carries no seed index")
     return int(key[-2])
+
+
+def training_set(D, N, P, seed, method, factored):
+    """The first ``P`` training sequences as the rank-one factors ``(a, b, y)`` of their
+    features (``factored``: matrix-free, no H, Q or J; :func:`sgphys.factored.task_factors`)
+    or as the features ``(H, y)``."""
+    from ..factored import task_factors
+    from ..tasks import sample_tasks
+
+    train = sample_tasks(D, N, P, seed=seed, method=method)
+    return task_factors(train) if factored else train.feature_arrays()
+
+
+def check_factor_memory(D, P, vectors=6):
+    """A matrix-free point's memory (ValueError naming D beyond the limit): the rank-one
+    factors of ``P`` sequences, ``2 D + 3`` doubles each, and ``vectors`` spin-sized work
+    vectors of the solvers."""
+    from .._validate import check_memory
+
+    n = D * (D + 1)
+    check_memory("D", D, 8 * P * (2 * D + 3) + 8 * vectors * n,
+                 f"one matrix-free point's factors (P = {P} sequences of 2 D + 2 numbers)")

@@ -67,7 +67,8 @@ from ..spin import SpinModel, block_moments
 from ..tasks import sample_tasks
 from ..theory import icl_error, theory_params
 from ._base import Experiment, Var
-from ._common import run_solvers, seed_index, solver_coord, solver_vars
+from ._common import (check_factor_memory, run_solvers, seed_index, solver_coord,
+                      solver_vars)
 
 __all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "extrapolate_poly",
            "population_test_error", "problem_size"]
@@ -321,9 +322,7 @@ def _check(params):
                              f"doubles, n_spins = {n}; a larger D runs matrix-free above "
                              "dense_max_D)")
             else:
-                check_memory("D", D, 8 * P * (2 * D + 3) + 8 * 4 * n,
-                             f"one matrix-free point's factors (P = {P} sequences of "
-                             f"2 D + 2 numbers)")
+                check_factor_memory(D, P, vectors=4)
     return pairs, lams, noise, max_D, dense_D
 
 

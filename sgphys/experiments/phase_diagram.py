@@ -38,13 +38,14 @@ import json
 import numpy as np
 
 from .._validate import _short, check_fraction, check_memory, check_positive, check_positive_int
-from ..factored import FactoredModel, task_factors
+from ..factored import FactoredModel
 from ..priors import Gaussian
 from ..spin import SpinModel, prefix_models
 from ..tasks import sample_tasks
 from ..timing import section
 from ._base import Experiment, Var
-from ._common import run_solvers, solver_coord, solver_vars, with_paper_solver
+from ._common import (check_factor_memory, run_solvers, solver_coord, solver_vars,
+                      training_set, with_paper_solver)
 from .quantized import PRIOR_NAMES, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "SKIPPED_DENSE"]
@@ -96,8 +97,7 @@ def _check(params):
     P = max(int(p) for p in params["P"])
     factored = dense_D is not None and D > dense_D
     if factored:
-        check_memory("D", D, 8 * P * (2 * D + 3) + 8 * 6 * n,
-                     f"one matrix-free point's factors (P = {P} sequences of 2 D + 2 numbers)")
+        check_factor_memory(D, P)
     else:  # the dense model of the series at max(P) (as for every dense experiment)
         model = 8 * 3 * n * n
         check_memory("D", D, model, f"one point's spin model (3 n_spins^2 doubles of "
@@ -127,12 +127,11 @@ def point(params, values, streams):
     Ps = params["P"]
     prior = _amp_prior(params, D, int(N))
     with section("model build"):
-        train = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method)
+        arrays = training_set(D, N, max(Ps), streams["train"], method, factored)
         if factored:  # the rank-one factors of the features: no H, Q or J
-            a, b, y = task_factors(train)
+            a, b, y = arrays
         else:
-            H, y = train.feature_arrays()
-        del train
+            H, y = arrays
         test = sample_tasks(D, N, params["P_test"], seed=streams["test"], method=method).keep()
     series = {}
     if factored:

@@ -63,7 +63,7 @@ import numpy as np
 from .._validate import (_short, check_choice, check_fraction, check_memory,
                          check_nonnegative, check_positive, check_positive_int)
 from ..discrete import energy0, sample_gibbs
-from ..factored import FactoredModel, task_factors
+from ..factored import FactoredModel
 from ..observables import contrast_ratio, test_error, theory_w11_scale
 from ..priors import Binary, Gaussian, Ternary
 from ..registry import get_solver, solve
@@ -71,7 +71,8 @@ from ..spin import SpinModel, feature_moments, spins_to_weights
 from ..sweep import values_hash
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
-from ._common import SOLVER_VARS, matrix_coords, negative_cavity
+from ._common import (SOLVER_VARS, check_factor_memory, matrix_coords, negative_cavity,
+                      training_set)
 
 __all__ = ["EXPERIMENT", "PRIOR_NAMES", "ladder", "prior_scale", "make_prior"]
 
@@ -154,9 +155,7 @@ def _check(params):
                          f"n_spins^2 doubles of couplings and the P x n_spins features, "
                          f"n_spins = {n}, P = {P}; larger D run matrix-free above dense_max_D)")
         else:
-            check_memory("D", D, 8 * P * (2 * D + 3) + 8 * 6 * n,
-                         f"one matrix-free point's factors (P = {P} sequences of 2 D + 2 "
-                         "numbers)")
+            check_factor_memory(D, P)
     return list(priors)
 
 
@@ -242,12 +241,11 @@ def point(params, values, streams):
     method = params.get("sampler", "tokens")
     max_D = params["gibbs_max_D"]
     factored = _matrix_free(params, D)
-    train = sample_tasks(D, N, max(Ps), seed=streams["train"], method=method)
+    arrays = training_set(D, N, max(Ps), streams["train"], method, factored)
     if factored:  # the rank-one factors of the features: no H, Q or J
-        a, b, y = task_factors(train)
+        a, b, y = arrays
     else:
-        H, y = train.feature_arrays()
-    del train
+        H, y = arrays
     test = sample_tasks(D, N, int(params["P_test"]), seed=streams["test"], method=method).keep()
     prior_of = {name: make_prior(name, params, D, N) for name in priors}
     shape = (len(Ps), len(priors), len(betas))

@@ -96,31 +96,29 @@ def finite_bounded(x):
     return True
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _residual_row(Q, lam, h, m, i, out_r, out_a):
+    """Row i of ``A m - h``: ``out_a[i] = |(A m)_i|``, ``out_r[i] = |(A m)_i - h_i|``."""
+    s = 0.0
+    row = Q[i]
+    for k in range(m.shape[0]):
+        s += row[k] * m[k]
+    s += lam * m[i]
+    out_a[i] = abs(s)
+    out_r[i] = abs(s - h[i])
+
+
 @njit(cache=True, fastmath=FASTMATH, parallel=True)
 def _residual_rows(Q, lam, h, m, out_r, out_a):
-    n = m.shape[0]
-    for i in prange(n):
-        s = 0.0
-        row = Q[i]
-        for k in range(n):
-            s += row[k] * m[k]
-        s += lam * m[i]
-        out_a[i] = abs(s)
-        out_r[i] = abs(s - h[i])
+    for i in prange(m.shape[0]):
+        _residual_row(Q, lam, h, m, i, out_r, out_a)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _residual_rows_serial(Q, lam, h, m, out_r, out_a):
     """:func:`_residual_rows` on one thread (the same sums, the same bits)."""
-    n = m.shape[0]
-    for i in range(n):
-        s = 0.0
-        row = Q[i]
-        for k in range(n):
-            s += row[k] * m[k]
-        s += lam * m[i]
-        out_a[i] = abs(s)
-        out_r[i] = abs(s - h[i])
+    for i in range(m.shape[0]):
+        _residual_row(Q, lam, h, m, i, out_r, out_a)
 
 
 @njit(cache=True)

@@ -677,10 +677,15 @@ def _bethe_nodes(h, lam_k, beta, SC, TC, OC):
 
 
 @njit(cache=True)
+def _bethe_work(n):
+    """Chunk bounds and zeroed per-chunk accumulators (S, T, pair sums) of the Bethe pass."""
+    return (chunk_bounds(n, SYM_CHUNKS), np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, n)),
+            np.zeros((SYM_CHUNKS, 3)))
+
+
+@njit(cache=True)
 def _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd):
-    n = J.shape[0]
-    bounds = chunk_bounds(n, SYM_CHUNKS)
-    SC, TC, OC = np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, 3))
+    bounds, SC, TC, OC = _bethe_work(J.shape[0])
     for c in range(SYM_CHUNKS):
         _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
     return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
@@ -689,9 +694,7 @@ def _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd):
 @njit(cache=True, parallel=True)
 def _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd):
     """:func:`_bethe_serial` with the chunks across threads (the same bits)."""
-    n = J.shape[0]
-    bounds = chunk_bounds(n, SYM_CHUNKS)
-    SC, TC, OC = np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, n)), np.zeros((SYM_CHUNKS, 3))
+    bounds, SC, TC, OC = _bethe_work(J.shape[0])
     for c in prange(SYM_CHUNKS):
         _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
     return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
