@@ -807,48 +807,44 @@ def solve_rbp(model, beta=100.0, damping="auto", tol=1e-10, max_iter=10000,
     off, chunks = K.pair_offsets(n), rbp_chunks(n)
     pairs = n * (n - 1) // 2
     mu, vu, md, vd = (np.empty(pairs) for _ in range(4))
-    if par:
-        K.init_messages_parallel(off, m0, v0, mu, vu, md, vd, K.chunk_bounds(n, chunks))
-    else:
-        K.init_messages(off, m0, v0, mu, vu, md, vd)
-    state = _auto_state() if damping == "auto" else np.empty(0)
     J = model.J
+    T, S = np.empty(n), np.empty(n)  # node sums of the messages, carried by the kernel
+    K.init_messages(J, off, m0, v0, mu, vu, md, vd, K.chunk_bounds(n, chunks), T, S, par)
+    state = _auto_state() if damping == "auto" else np.empty(0)
     mean, var = m0.copy(), v0.copy()
     fixed = 0.0 if damping == "auto" else float(damping)
 
     def run(start, budget, tol=tol):
         if damping == "auto" and start > 0:
             _resume_window(state)
-        return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, fixed, tol,
+        return K.rbp_solve(J, model.h, lam_k, beta, off, mu, vu, md, vd, T, S, fixed, tol,
                            budget, criterion == "paper", hist[start:] if history else hist,
                            mean, var, chunks, par, state, code, params)
 
     def own_equation(m):
         if code != K.RIDGE:  # with a prior: one undamped sweep of the current messages
-            return _rbp_step_residual(J, model.h, lam_k, beta, off, mu, vu, md, vd, chunks,
-                                      code, params)
+            return _rbp_step_residual(J, model.h, lam_k, beta, off, mu, vu, md, vd, T, S,
+                                      chunks, code, params)
         return model.linear_residual(m)
 
     n_iter, res, reason = _certified(run, own_equation, mean, tol, max_iter, criterion, info)
     _damping_info(info, damping, state if damping == "auto" else None)
     if reason == CONVERGED:
-        T, S = np.empty(n), np.empty(n)
-        K.node_sums(J, off, mu, vu, md, vd, T, S)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * S < 0))
     return _finish("rbp", model, mean, var, n_iter, res, reason,
                    hist[:n_iter].copy() if history else None, info, beta=beta,
                    thermo=_rbp_thermo(model, beta, off, mu, vu, md, vd, criterion, info))
 
 
-def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, chunks, code, params):
+def _rbp_step_residual(J, h, qd, beta, off, mu, vu, md, vd, T, S, chunks, code, params):
     """The residual (docs/model.rst, section Solvers) of one undamped r-BP sweep with a prior from
-    the given messages
+    the given messages and their node sums ``T, S``
     (on copies): the message fixed point's own equation (inf if the sweep is invalid)."""
     from .kernels import rbp as K
 
     n = J.shape[0]
-    T, S, Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(8))
-    K.node_sums(J, off, mu, vu, md, vd, T, S)
+    T, S = T.copy(), S.copy()
+    Tn, Sn, A, B, um, uv = (np.empty(n) for _ in range(6))
     stats = np.zeros(K.N_STATS)
     nu, nvu, nd, nvd = mu.copy(), vu.copy(), md.copy(), vd.copy()
     K.rbp_sweep(J, h, qd, beta, off, nu, nvu, nd, nvd, T, S, Tn, Sn,

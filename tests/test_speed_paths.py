@@ -316,14 +316,21 @@ def test_rbp_message_init_equals_the_fancy_indexed_copy():
     for n in (2, 7, 130):
         rng = np.random.default_rng(n)
         m0, v0 = rng.standard_normal(n), rng.random(n) + 0.1
+        J = rng.standard_normal((n, n))
+        J = J + J.T
+        J[np.diag_indices(n)] = 0.0
         iu, ju = np.triu_indices(n, 1)
         ref = (m0[iu], v0[iu], m0[ju], v0[ju])
         off = R.pair_offsets(n)
+        sums = []
         for parallel in (False, True):
             out = tuple(np.full(len(iu), np.nan) for _ in range(4))
-            if parallel:
-                R.init_messages_parallel(off, m0, v0, *out, R.chunk_bounds(n, 3))
-            else:
-                R.init_messages(off, m0, v0, *out)
+            T, S = np.full(n, np.nan), np.full(n, np.nan)
+            R.init_messages(J, off, m0, v0, *out, R.chunk_bounds(n, 3), T, S, parallel)
             for a, b in zip(out, ref):
                 assert np.array_equal(a, b)
+            # the node sums of the initial messages, in the same pass: J m0 and J^2 v0
+            np.testing.assert_allclose(T, J @ m0, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(S, (J * J) @ v0, rtol=1e-12)
+            sums.append((T, S))
+        assert all(np.array_equal(a, b) for a, b in zip(*sums))  # threads: same bits

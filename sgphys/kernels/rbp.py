@@ -90,36 +90,84 @@ def pair_offsets(n):
     return off
 
 
-@njit(cache=True, inline="always")
-def _init_rows(off, m0, v0, mu, vu, md, vd, r0, r1):
-    """Rows ``r0 <= i < r1`` of :func:`init_messages`."""
+@njit(cache=True, fastmath=FASTMATH)
+def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
+    """Rows ``r0 <= i < r1`` of :func:`init_messages`; adds the node sums of these pairs'
+    messages into ``T, S`` (which must start at zero), as :func:`_rows` does."""
     n = m0.shape[0]
     for i in range(r0, r1):
-        o = off[i]
+        cnt = n - 1 - i
+        p0 = off[i] + i + 1
         mi = m0[i]
         vi = v0[i]
-        for j in range(i + 1, n):
-            p = o + j
-            mu[p] = mi
-            vu[p] = vi
-            md[p] = m0[j]
-            vd[p] = v0[j]
+        Jr = J[i, i + 1:]
+        mur = mu[p0:p0 + cnt]
+        vur = vu[p0:p0 + cnt]
+        mdr = md[p0:p0 + cnt]
+        vdr = vd[p0:p0 + cnt]
+        mj = m0[i + 1:]
+        vj = v0[i + 1:]
+        Tr = T[i + 1:]
+        Sr = S[i + 1:]
+        t = 0.0
+        s = 0.0
+        for k in range(cnt):
+            jij = Jr[k]
+            jj = jij * jij
+            mur[k] = mi
+            vur[k] = vi
+            mdr[k] = mj[k]
+            vdr[k] = vj[k]
+            Tr[k] += jij * mi   # m_{i->j} into j
+            Sr[k] += jj * vi
+            t += jij * mj[k]    # m_{j->i} into i
+            s += jj * vj[k]
+        T[i] += t
+        S[i] += s
 
 
 @njit(cache=True)
-def init_messages(off, m0, v0, mu, vu, md, vd):
-    """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
-    row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), without
-    the index arrays of a fancy-indexed copy."""
-    _init_rows(off, m0, v0, mu, vu, md, vd, 0, max(m0.shape[0] - 1, 0))
+def _init_chunk(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
+    T[:] = 0.0
+    S[:] = 0.0
+    _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S)
+
+
+@njit(cache=True)
+def _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC):
+    for c in range(bounds.shape[0] - 1):
+        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c])
 
 
 @njit(cache=True, parallel=True)
-def init_messages_parallel(off, m0, v0, mu, vu, md, vd, bounds):
-    """:func:`init_messages` with the row chunks ``bounds`` across threads (a copy: the
-    same values whatever the threads)."""
+def _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC):
+    """:func:`_init_chunks` with the chunks across threads (summed in order afterwards:
+    the serial result bit for bit)."""
     for c in prange(bounds.shape[0] - 1):
-        _init_rows(off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1])
+        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c])
+
+
+@njit(cache=True)
+def init_messages(J, off, m0, v0, mu, vu, md, vd, bounds, T, S, parallel=False):
+    """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
+    row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), and ``T, S``
+    set to their node sums (:func:`node_sums`) in the same pass over J, chunked at
+    ``bounds`` and summed in chunk order as :func:`rbp_sweep` sums a sweep's; ``parallel``
+    runs the chunks across threads with the same result."""
+    chunks = bounds.shape[0] - 1
+    n = m0.shape[0]
+    TC = np.empty((chunks, n))
+    SC = np.empty((chunks, n))
+    if parallel:
+        _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC)
+    else:
+        _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC)
+    T[:] = 0.0
+    S[:] = 0.0
+    for c in range(chunks):
+        for i in range(n):
+            T[i] += TC[c, i]
+            S[i] += SC[c, i]
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -482,11 +530,13 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
+def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, T_io, S_io, damping, tol, max_iter,
               paper_criterion, history, mean, var, chunks, parallel, auto_state, code=RIDGE,
               params=np.empty(0)):
     """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
-    ``mean``/``var`` receive the full marginals of the last valid state.
+    ``mean``/``var`` receive the full marginals of the last valid state. ``T_io, S_io``
+    hold the node sums of the messages (:func:`node_sums`) on entry and on return: the
+    sweeps carry them, so no pass over the pairs recomputes them.
 
     With a non-empty ``auto_state`` (length ``amp.AUTO_STATE``, as for
     :func:`sgphys.kernels.amp.amp_solve_auto`) the damping is adaptive (``damping="auto"``):
@@ -522,7 +572,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
     TnC = np.empty((chunks, n))
     SnC = np.empty((chunks, n))
     statsC = np.zeros((chunks, N_STATS))
-    node_sums(J, off, mu, vu, md, vd, T, S)
+    T[:] = T_io
+    S[:] = S_io
     keep_history = history.shape[0] > 0
     n_edges = n * (n - 1) if n > 1 else 1
     res = np.inf
@@ -543,6 +594,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
             mean[i] = um[i]
             var[i] = uv[i]
         if not ok:
+            T_io[:] = Tn  # the sums of the messages this sweep wrote
+            S_io[:] = Sn
             return it, res, BLOWUP
         res = strict_residual(stats[DM], stats[DV], stats[MMAX], stats[VMAX])
         if keep_history:
@@ -563,6 +616,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, damping, tol, max_iter,
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
+        T_io[:] = T
+        S_io[:] = S
         if crit < tol:
             # marginals of the final (damped) messages
             ok = _node_marginals(h, lam_k, beta, T, S, A, B, um, uv, code, params)
