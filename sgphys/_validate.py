@@ -45,6 +45,11 @@ MAX_INT = 2 ** 62
 #: ``SGPHYS_MAX_MEMORY`` (bytes) if set, else the memory the machine has available
 MAX_MEMORY: int | None = None
 
+#: requests below this many bytes are not checked against the machine's available memory
+#: (reading it costs a file read, and such requests cannot exhaust a machine this library
+#: runs on); a :data:`MAX_MEMORY` or ``SGPHYS_MAX_MEMORY`` limit is checked at every size
+SMALL_REQUEST = 64 * 2 ** 20
+
 
 def _short(value) -> str:
     """A short description of ``value`` for an error message: its repr (at most 80
@@ -263,7 +268,11 @@ def _bytes(n) -> str:
 
 def check_memory(name: str, value, nbytes, what: str = "this") -> None:
     """Raise ValueError naming ``name=value`` if allocating ``nbytes`` (an estimate of what
-    ``what`` needs) would exceed :func:`memory_limit`; call it before allocating."""
+    ``what`` needs) would exceed :func:`memory_limit`; call it before allocating.
+    Requests below :data:`SMALL_REQUEST` bytes are checked only against an explicit limit."""
+    if (nbytes < SMALL_REQUEST and MAX_MEMORY is None
+            and not os.environ.get("SGPHYS_MAX_MEMORY", "").strip()):
+        return
     limit = memory_limit()
     if limit is not None and nbytes > limit:
         raise ValueError(f"{name}={_short(value)}: {what} needs about {_bytes(nbytes)}, more "

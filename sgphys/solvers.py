@@ -126,6 +126,13 @@ def _factored(model):
     return getattr(type(model), "matrix_free", False) is True
 
 
+#: ``solve_exact(method="auto")`` takes the dual below this many tasks per spin (measured
+#: at 420 spins, one thread: the two cost the same at P = 0.62 n_spins; docs/benchmarks.md)
+DUAL_MAX_FRACTION = 0.6
+#: ... and at any P < n_spins when lam is below this fraction of the largest ``lam_k``
+DUAL_SMALL_LAM = 1e-4
+
+
 def solve_exact(model, beta: float = 100.0, method: str = "auto",
                 variances: bool | None = None, **factored_kw) -> Marginals:
     """Exact marginals of the Gaussian Gibbs measure (docs/model.rst, sections Spin mapping and
@@ -141,7 +148,11 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
     method : {"auto", "cholesky", "dual"}
         ``"cholesky"`` factorises A (n_spins^3). ``"dual"`` works with the P x P matrix
         ``H H^T + P lam I`` (Woodbury), cheaper when P < n_spins; needs H and lam > 0.
-        ``"auto"`` picks the dual when P < n_spins and H is available.
+        ``"auto"`` picks the dual when P < n_spins, lam > 0 and H is available, and
+        either P < :data:`DUAL_MAX_FRACTION` n_spins (above it its P^2 n_spins kernel
+        costs more than the n_spins^3 / 3 Cholesky) or lam is below
+        :data:`DUAL_SMALL_LAM` times the largest ``lam_k`` (the n_spins x n_spins
+        precision, of rank P plus lam, is then ill-conditioned; the dual's is not).
     variances : bool, optional
         False computes the means alone (one Cholesky factorisation and solve, no inverse):
         ``var`` is then NaN and ``info["variances"]`` False. Sweeps that store only what the
@@ -174,7 +185,10 @@ def solve_exact(model, beta: float = 100.0, method: str = "auto",
     if n >= PARALLEL_MIN_SPINS:  # multi-threaded LAPACK: no spinning pool competes with it
         quiet_blas()
     if method == "auto":
-        method = "dual" if (model.H is not None and model.P < n and model.lam > 0) else "cholesky"
+        P, lam = model.P, model.lam
+        method = ("dual" if (model.H is not None and P < n and lam > 0 and (
+            P < DUAL_MAX_FRACTION * n or lam < DUAL_SMALL_LAM * float(np.max(model.lam_k))))
+            else "cholesky")
     if method == "dual":
         if model.H is None:
             raise ValueError("method='dual' needs the features H; this model has none")
@@ -226,7 +240,7 @@ def _exact_cholesky(model, variances=True):
         raise improper  # rank(Q) <= P < n_spins; rounding can still let Cholesky through
     A = model.precision()
     try:
-        c, low = scipy.linalg.cho_factor(A, lower=True, check_finite=False)
+        c, low = scipy.linalg.cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         raise improper from None
     pivots = np.diag(c) ** 2
@@ -251,7 +265,7 @@ def _exact_dual(model, variances=True):
     H, P, lam = model.H, model.P, model.lam
     K = H @ H.T
     K[np.diag_indices(P)] += P * lam
-    c, low = scipy.linalg.cho_factor(K, lower=True, check_finite=False)
+    c, low = scipy.linalg.cho_factor(K, lower=True, overwrite_a=True, check_finite=False)
     alpha = scipy.linalg.cho_solve((c, low), model.y, check_finite=False)
     mean = H.T @ alpha
     # det(Q + lam I) = lam^(n - P) det(H H^T / P + lam I_P) (Sylvester)
@@ -625,14 +639,15 @@ def solve_amp(model, beta=100.0, variant="tap", damping="auto", tol=1e-10, max_i
 
     n_iter, res, code = _certified(run, own_equation, m, tol, max_iter, criterion, info)
     _damping_info(info, damping, state)
+    sums = None
     if code == CONVERGED:
         n = model.n_spins
-        Jm, JJv = np.empty(n), np.empty(n)
+        sums = Jm, JJv = np.empty(n), np.empty(n)
         K.row_sums(J, m, v, Jm, JJv, par)
         info["negative_cavity"] = int(np.sum(beta * lam_k - beta * beta * JJv < 0))
     return _finish(variant, model, m, v, n_iter, res, code,
                    hist[:n_iter].copy() if history else None, info, beta=beta,
-                   thermo=_amp_thermo(model, beta, m, v, variant, criterion, info))
+                   thermo=_amp_thermo(model, beta, m, v, variant, criterion, info, sums))
 
 
 def _uncertified(criterion, info):
@@ -644,9 +659,10 @@ def _uncertified(criterion, info):
     return False
 
 
-def _amp_thermo(model, beta, m, v, variant, criterion, info):
+def _amp_thermo(model, beta, m, v, variant, criterion, info, sums=None):
     """The TAP free energy at AMP's fixed point (docs/thermodynamics.md); None (NaN) for
-    the authors' variant, whose fixed point extremises no free energy."""
+    the authors' variant, whose fixed point extremises no free energy. ``sums``: the row
+    sums ``(J m, (J∘J) v)`` of the fixed point, if computed."""
     if _uncertified(criterion, info):
         return None
     if variant != "tap":
@@ -659,10 +675,10 @@ def _amp_thermo(model, beta, m, v, variant, criterion, info):
         info["thermo_reason"] = (f"{info['negative_cavity']} spins with a negative cavity "
                                  "precision: the TAP free energy is not reliable there")
         return None
-    from .thermo import tap_thermo
+    from .thermo import _tap_thermo
 
-    def thermo():
-        return _pair(tap_thermo(model, beta, m, v, variant), info)
+    def thermo():  # the solver's own state: no re-validation, its row sums reused
+        return _pair(_tap_thermo(model, beta, m, v, model.prior, sums), info)
     return thermo
 
 

@@ -164,12 +164,23 @@ def tap_thermo(model, beta, m, v, variant="tap", prior=None):
     prior = get_prior(prior, default=model.prior)
     if variant == "paper":
         return nan_thermo("paper variant (no Onsager term): no free energy")
+    return _tap_thermo(model, beta, m, v, prior)
+
+
+def _tap_thermo(model, beta, m, v, prior, sums=None):
+    """:func:`tap_thermo` of checked arguments; ``sums = (Jm, JJv)``, the row sums
+    ``J m`` and ``(J∘J) v`` of this state (:func:`sgphys.kernels.amp.row_sums`) if the
+    caller holds them, else one pass over J computes them."""
     from .kernels.amp import couplings_for_rows, row_sums
 
+    n = model.n_spins
     h, lam_k = model.h, model.lam_k
-    J, rows = couplings_for_rows(model, n >= 400)
-    Jm, JJv = np.empty(n), np.empty(n)
-    row_sums(J, m, v, Jm, JJv, rows)  # one pass over J (or Q), no BLAS, no n^2 temporaries
+    if sums is None:
+        J, rows = couplings_for_rows(model, n >= 400)
+        Jm, JJv = np.empty(n), np.empty(n)
+        row_sums(J, m, v, Jm, JJv, rows)  # one pass over J (or Q), no BLAS, no n^2 temporaries
+    else:
+        Jm, JJv = sums
     V = beta * beta * JJv
     a = beta * lam_k - V
     b = beta * h + beta * Jm - V * m

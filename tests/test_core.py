@@ -151,12 +151,15 @@ def test_test_error_equals_direct_mean_squared_error():
     assert sgphys.test_error(W, tasks) == pytest.approx(direct, rel=1e-12)
     # a stack of weight matrices in one pass, over several feature blocks
     big = sgphys.sample_tasks(3, 8, 2 * sgphys.tasks.BLOCK + 5, seed=4)
-    Ws = np.stack([_random_W(3, rng) for _ in range(3)])
-    stacked = sgphys.test_error(Ws, big)
-    assert stacked.shape == (3,)
-    for W, e in zip(Ws, stacked):
-        direct = np.mean((big.y - sgphys.predict_merged(W, big.Z)) ** 2)
-        assert e == pytest.approx(direct, rel=1e-12)
+    from sgphys.observables.weights import STACK_BLAS
+
+    for k in (3, STACK_BLAS + 1):  # the compiled pass and the BLAS product per block
+        Ws = np.stack([_random_W(3, rng) for _ in range(k)])
+        stacked = sgphys.test_error(Ws, big)
+        assert stacked.shape == (k,)
+        for W, e in zip(Ws, stacked):
+            direct = np.mean((big.y - sgphys.predict_merged(W, big.Z)) ** 2)
+            assert e == pytest.approx(direct, rel=1e-12)
     with pytest.raises(ValueError, match="W must have shape"):
         sgphys.test_error(Ws[:, :3], big)
     with pytest.raises(ValueError, match="overflows"):
@@ -271,3 +274,34 @@ def test_statistics_sampler_is_seeded_and_has_no_input_matrices():
     W = np.random.default_rng(0).standard_normal((5, 5))
     direct = np.mean((t.y - t.features() @ W[:, :4].ravel()) ** 2)
     assert sgphys.test_error(W, t) == pytest.approx(direct, rel=1e-12)
+
+
+def test_contrast_ratio_equals_the_numpy_cosine():
+    rng = np.random.default_rng(3)
+    for D in (1, 2, 7, 20):
+        W = rng.standard_normal((D + 1, D + 1)) * 10.0 ** rng.integers(-200, 200)
+        W[D, D] = 0.0
+        for block, V in (("full", W), ("w11", W[:-1, :-1])):
+            ref = np.trace(V / abs(V).max()) / (np.linalg.norm(V / abs(V).max())
+                                                 * np.sqrt(V.shape[0]))
+            assert sgphys.contrast_ratio(W, block=block) == pytest.approx(ref, rel=1e-13)
+    with pytest.raises(ValueError, match="zero"):
+        sgphys.contrast_ratio(np.diag([0.0, 0.0, 0.0]))
+
+
+def test_exact_auto_method_picks_the_cheaper_and_well_conditioned_system():
+    from sgphys.solvers import DUAL_MAX_FRACTION
+
+    D = 3
+    n = D * (D + 1)
+    H, y = sgphys.sample_tasks(D, 20, n, seed=5, method="statistics").feature_arrays()
+    for P, lam, want in ((int(0.3 * n), 1.0, "dual"), (int(DUAL_MAX_FRACTION * n) + 1, 1.0,
+                                                       "cholesky"),
+                         (n - 1, 1e-8, "dual"), (n, 1.0, "cholesky")):
+        model = sgphys.SpinModel.from_arrays(H[:P], y[:P], lam, D)
+        r = sgphys.solve_exact(model, variances=False)
+        assert r.info["method"] == want
+        # both systems give the ridge solution of the normal equations
+        ref = np.linalg.solve(model.Q + lam * np.eye(n), model.h)
+        np.testing.assert_allclose(r.mean, ref, rtol=1e-6 if lam < 1e-6 else 1e-10,
+                                   atol=1e-12)

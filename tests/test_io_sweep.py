@@ -91,6 +91,27 @@ def test_results_match_a_direct_computation():
         assert stored == pytest.approx(sgphys.contrast_ratio(W), rel=1e-12)
 
 
+def test_batched_test_errors_equal_one_model_at_a_time():
+    """A phase-diagram point takes the test errors of all its models in one pass at the
+    end (a BLAS product per block once the stack is large): each equals the error of that
+    model's W on the point's test set, computed alone."""
+    from sgphys.observables.weights import STACK_BLAS
+
+    Ps = list(range(20, 20 + 10 * STACK_BLAS, 10))  # two solvers: 2 STACK_BLAS weights
+    ds = sgphys.run_experiment("phase_diagram", D=3, N=[10], P=Ps, seeds=1, P_test=300)
+    streams = point_streams(0, {"N": 10}, 0)
+    H, y = sgphys.sample_tasks(3, 10, max(Ps), seed=streams["train"],
+                               method="statistics").feature_arrays()
+    test = sgphys.sample_tasks(3, 10, 300, seed=streams["test"], method="statistics")
+    for P in Ps[::3]:
+        model = sgphys.SpinModel.from_arrays(H[:P], y[:P], 1.0, 3)
+        for name in ("exact", "tap"):
+            r = (sgphys.solve_exact(model, 100.0) if name == "exact"
+                 else sgphys.solve_amp(model, 100.0))
+            stored = ds.test_error.sel(N=10, P=P, seed=0, solver=name).item()
+            assert stored == pytest.approx(sgphys.test_error(r.W, test), rel=1e-9)
+
+
 @pytest.mark.pinned
 def test_serial_process_pool_and_dask_give_identical_datasets():
     """One sweep, three executors, the same bits (points seeded by their values, computed

@@ -481,3 +481,22 @@ def test_a_bad_memory_limit_is_one_clear_error(monkeypatch, text):
     with pytest.raises(ValueError, match="SGPHYS_MAX_MEMORY") as info:
         _validate.memory_limit()
     assert len(str(info.value).splitlines()) == 1
+
+
+def test_memory_check_reads_the_machine_only_for_large_requests(monkeypatch):
+    monkeypatch.setattr(_validate, "MAX_MEMORY", None)
+    monkeypatch.delenv("SGPHYS_MAX_MEMORY", raising=False)
+    reads = []
+
+    def available():
+        reads.append(1)
+        return 10 ** 6
+    monkeypatch.setattr(_validate, "_system_available_memory", available)
+    _validate.check_memory("x", 1, _validate.SMALL_REQUEST - 1)  # small: not read
+    assert reads == []
+    with pytest.raises(ValueError, match="x=1"):
+        _validate.check_memory("x", 1, _validate.SMALL_REQUEST)
+    assert reads == [1]
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", "1000")  # an explicit limit: every size
+    with pytest.raises(ValueError, match="x=2"):
+        _validate.check_memory("x", 2, 1001)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-from ..observables import contrast_ratio, test_error
+from ..observables import test_error
+from ..kernels.moments import contrast
 from ..registry import SOLVERS, get_solver, solve
 from ..timing import section
 from ._base import Var
@@ -31,13 +32,16 @@ def matrix_coords(D):
             "col": (np.arange(D + 1), "weight matrix column", "1")}
 
 
-def run_solvers(model, params, test=None, weights=False, variances=None):
+def run_solvers(model, params, test=None, weights=False, variances=None, defer_test=None):
     """Run every solver in ``params["solvers"]``; per-solver arrays for storage.
 
     Returns a dict with contrast ratios, test errors (if ``test`` tasks given), the
     convergence fields and, with ``weights``, the mean and variance matrices.
     ``variances`` (default: ``weights``) asks the exact solver for its marginal variances
     (an extra n_spins^3 / 3 of work); without them its variance matrix is NaN.
+    ``defer_test``: a list to which the solvers' stack of mean W is appended instead of
+    computing their test errors (left NaN), for :func:`fill_test_errors` to compute the
+    errors of many models in one pass over ``test``.
     """
 
     solvers = params["solvers"]
@@ -71,19 +75,35 @@ def run_solvers(model, params, test=None, weights=False, variances=None):
         out["negative_cavity"][i] = negative_cavity(r)
         out["entropy_per_spin"][i] = r.entropy / model.n_spins
         W = r.W
-        if np.any(W):
-            out["contrast_ratio"][i] = contrast_ratio(W)
-            if np.any(W[:-1, :-1]):
-                out["contrast_ratio_w11"][i] = contrast_ratio(W, block="w11")
+        # a solver's W (float64, square): the compiled cosine, NaN for a zero W or block
+        out["contrast_ratio"][i] = contrast(W, W.shape[0])
+        out["contrast_ratio_w11"][i] = contrast(W, W.shape[0] - 1)
         Ws.append(W)
         if weights:
             out["mean"][i] = W
             out["var"][i] = r.var_matrix
-    if test is not None and k:
+    if defer_test is not None and k:
+        defer_test.append(np.stack(Ws))
+    elif test is not None and k:
         with section("test errors"):  # one pass over the test set
             out["test_error"][:] = test_error(np.stack(Ws), test)
     out["reason"] = out["reason"].astype(str)
     return out
+
+
+def fill_test_errors(results, stacks, test):
+    """Fill ``results[i]["test_error"]`` from ``stacks[i]`` (the W stacks that
+    :func:`run_solvers` with ``defer_test`` collected, one per result) by one pass over the
+    ``test`` tasks: the same errors to rounding as one pass per model, with a matrix
+    product per block of test sequences."""
+    if not stacks:
+        return
+    with section("test errors"):
+        errors = test_error(np.concatenate(stacks), test)
+    start = 0
+    for out, W in zip(results, stacks, strict=True):
+        out["test_error"][:] = errors[start:start + len(W)]
+        start += len(W)
 
 
 def negative_cavity(r):

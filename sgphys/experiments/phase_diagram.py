@@ -44,8 +44,8 @@ from ..spin import SpinModel, prefix_models
 from ..tasks import sample_tasks
 from ..timing import section
 from ._base import Experiment, Var
-from ._common import (check_factor_memory, run_solvers, solver_coord, solver_vars,
-                      training_set, with_paper_solver)
+from ._common import (check_factor_memory, fill_test_errors, run_solvers, solver_coord,
+                      solver_vars, training_set, with_paper_solver)
 from .quantized import PRIOR_NAMES, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "SKIPPED_DENSE"]
@@ -146,6 +146,7 @@ def point(params, values, streams):
     else:
         with section("model build"):
             models = prefix_models(D, lam, H, y, sorted(set(Ps)))
+        stacks = []  # the solvers' W of every P: their test errors in one pass at the end
         while True:
             with section("model build"):  # each model is built as the series reaches it
                 item = next(models, None)
@@ -153,10 +154,12 @@ def point(params, values, streams):
                 break
             P, model = item
             if prior is None:
-                series[P] = run_solvers(model, params, test=test)
+                series[P] = run_solvers(model, params, test=test, defer_test=stacks)
             else:
                 amp = SpinModel(D, 0.0, model.h, model.Q, H=model.H, y=model.y, prior=prior)
                 series[P] = _columns(model, amp, params, test)
+        if stacks:
+            fill_test_errors([series[P] for P in sorted(set(Ps))], stacks, test)
     return {k: np.stack([series[P][k] for P in Ps]) for k in series[Ps[0]]}
 
 

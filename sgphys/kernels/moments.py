@@ -56,3 +56,26 @@ def squared_residuals(H, y, S, out):
                 t += H[p, j] * S[c, j]
             r = y[p] - t
             out[c] += r * r
+
+
+@njit(cache=True)
+def contrast(W, k):
+    """Cosine of the top-left ``k x k`` block of ``W`` with ``I_k`` (:func:`sgphys.
+    contrast_ratio`): scaled by the block's largest ``|W_ij|`` first (the cosine is
+    scale-free; this keeps the norm from overflowing), in one pass; NaN for a zero block."""
+    scale = 0.0
+    for i in range(k):
+        for j in range(k):
+            a = abs(W[i, j])
+            if not (a <= scale):  # NaN propagates
+                scale = a
+    if scale == 0.0 or not np.isfinite(scale):
+        return np.nan
+    ss = 0.0
+    tr = 0.0
+    for i in range(k):
+        for j in range(k):
+            x = W[i, j] / scale
+            ss += x * x
+        tr += W[i, i] / scale
+    return tr / (np.sqrt(ss) * np.sqrt(k))

@@ -32,14 +32,24 @@ def contrast_ratio(W, block: str = "full") -> float:
     if W.shape[0] != W.shape[1] or W.shape[0] < 2:
         raise ValueError(f"W must be square (D+1, D+1) with D >= 1, got {W.shape}")
     block = check_choice("block", block, ("full", "w11"))
-    if block == "w11":
-        W = W[:-1, :-1]
-    scale = float(np.max(np.abs(W)))
-    if scale == 0.0:
+    return _contrast(W, block)
+
+
+def _contrast(W, block):
+    """:func:`contrast_ratio` of a checked float64 matrix (no validation: for callers that
+    hold a solver's W); one compiled pass (:func:`sgphys.kernels.moments.contrast`)."""
+    from ..kernels.moments import contrast
+
+    k = W.shape[0] - 1 if block == "w11" else W.shape[0]
+    c = contrast(W, k)
+    if np.isnan(c) and not np.any(W[:k, :k]):
         raise ValueError("W is zero: its contrast ratio is undefined")
-    W = W / scale  # the cosine is scale-free; this keeps the norm and trace from overflowing
-    norm = float(np.linalg.norm(W))
-    return float(np.trace(W)) / (norm * np.sqrt(W.shape[0]))
+    return c  # NaN for a non-finite W (contrast_ratio rejects those first)
+
+
+#: stacks of at least this many weight matrices take the test error by a BLAS product per
+#: block (fewer: :func:`sgphys.kernels.moments.squared_residuals`, faster for small stacks)
+STACK_BLAS = 16
 
 
 def test_error(W, tasks):
@@ -49,8 +59,9 @@ def test_error(W, tasks):
     ----------
     W : array_like, shape (D+1, D+1) or (k, D+1, D+1)
         One weight matrix, or a stack of ``k``: their errors in one pass over the test
-        features (:func:`sgphys.kernels.moments.squared_residuals`), equal to the
-        one-by-one errors to rounding.
+        features (:func:`sgphys.kernels.moments.squared_residuals`, or a matrix product
+        per block from :data:`STACK_BLAS` matrices), equal to the one-by-one errors to
+        rounding.
     tasks : Tasks
         A test set (use ``tasks.test_set(P)`` or fresh ``sample_tasks``), read block by
         block.
@@ -67,7 +78,14 @@ def test_error(W, tasks):
         raise ValueError(f"W must have shape ({D + 1}, {D + 1}) or (k, {D + 1}, {D + 1}) "
                          f"for these tasks (D={D}), got {W.shape}")
     s = weights_to_spins(W, D)  # (n,) or (k, n)
-    if W.ndim == 3:
+    if W.ndim == 3 and W.shape[0] >= STACK_BLAS:
+        # many weights: a matrix product per block (BLAS at full rate for k this large)
+        total = np.zeros(W.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for Hb, yb in tasks.iter_feature_blocks():
+                R = yb[:, None] - Hb @ s.T
+                total += np.einsum("pk,pk->k", R, R)
+    elif W.ndim == 3:
         from ..kernels.moments import squared_residuals
 
         total = np.zeros(W.shape[0])
