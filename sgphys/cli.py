@@ -10,7 +10,9 @@
     sgphys warmup                     compile and cache the numba kernels
 
 ``run`` reuses a file whose parameters match the run's (``--fresh`` recomputes, e.g. after
-changing the code); ``reproduce`` recomputes every experiment unless ``--reuse`` is given.
+changing the code); ``reproduce`` recomputes every experiment unless ``--reuse`` is given;
+``reproduce --preset paper`` also runs the presets an experiment lists for it
+(``Experiment.reproduce_with``: the matrix-free ``large`` presets, into ``NAME_large.nc``).
 An interrupted run resumes from its finished points either way.
 Errors (unknown experiment, bad ``--set`` value, unreadable file, an output that is not a
 regular file, sizes beyond the memory limit) print one line and exit with status 2,
@@ -130,26 +132,43 @@ def _plot(args):
     return 0
 
 
+def reproduce_runs(preset, data="data", figures="figures"):
+    """The runs of ``sgphys reproduce --preset PRESET``: ``(experiment, preset, netCDF path,
+    PNG path, label)`` for every experiment at ``preset``, then the presets it lists in
+    ``reproduce_with`` for this one (e.g. phase_diagram's ``large`` at ``paper``) into
+    ``NAME_EXTRA.nc`` and ``FIGURE_EXTRA.png``."""
+    from .experiments import get_experiment
+
+    runs = []
+    for name in list_experiments():
+        runs.append((name, preset, os.path.join(data, f"{name}.nc"),
+                     os.path.join(figures, f"{FIGURES[name]}.png"), name))
+        for extra in get_experiment(name).reproduce_with.get(preset, ()):
+            runs.append((name, extra, os.path.join(data, f"{name}_{extra}.nc"),
+                         os.path.join(figures, f"{FIGURES[name]}_{extra}.png"),
+                         f"{name} ({extra})"))
+    return runs
+
+
 def _reproduce(args):
     # every output checked before the first experiment runs
     io.check_output_dir("--data", args.data)
     io.check_output_dir("--figures", args.figures)
-    for name in list_experiments():
-        io.check_output_path("--data", os.path.join(args.data, f"{name}.nc"))
-        io.check_output_path("--figures", os.path.join(args.figures, f"{FIGURES[name]}.png"))
+    runs = reproduce_runs(args.preset, args.data, args.figures)
+    for _, _, out, png, _ in runs:
+        io.check_output_path("--data", out)
+        io.check_output_path("--figures", png)
     rows = []
     total_failed = 0
-    for name in list_experiments():
-        out = os.path.join(args.data, f"{name}.nc")
+    for name, preset, out, png, label in runs:
         before = _mtime(out)
         t0 = time.perf_counter()
-        ds = run_experiment(name, preset=args.preset, workers=args.workers, out=out,
+        ds = run_experiment(name, preset=preset, workers=args.workers, out=out,
                             resume=not args.fresh, reuse=args.reuse,
                             progress=_progress(args))
         t_run = time.perf_counter() - t0
         reused = before is not None and _mtime(out) == before
-        fig = _figure_module(name).plot(ds, os.path.join(args.figures, f"{FIGURES[name]}.png"),
-                                        reference=args.reference)
+        fig = _figure_module(name).plot(ds, png, reference=args.reference)
         conv = ""
         if "converged" in ds:
             c = ds.converged.values
@@ -157,12 +176,13 @@ def _reproduce(args):
         failed = _failed_points(ds)
         total_failed += failed
         seconds = "reused" if reused else f"{t_run:.1f}"
-        rows.append((name, seconds, conv, str(failed), str(fig)))
-        print(f"  {name:<14s} {seconds:>7s}{'' if reused else ' s'}  -> {fig}", flush=True)
+        rows.append((label, seconds, conv, str(failed), str(fig)))
+        print(f"  {label:<14s} {seconds:>7s}{'' if reused else ' s'}  -> {fig}", flush=True)
     print()
-    print(f"{'experiment':<14s} {'seconds':>8s} {'converged':>10s} {'failed':>7s}  figure")
+    width = max(14, *(len(r[0]) for r in rows)) if rows else 14
+    print(f"{'experiment':<{width}s} {'seconds':>8s} {'converged':>10s} {'failed':>7s}  figure")
     for r in rows:
-        print(f"{r[0]:<14s} {r[1]:>8s} {r[2]:>10s} {r[3]:>7s}  {r[4]}")
+        print(f"{r[0]:<{width}s} {r[1]:>8s} {r[2]:>10s} {r[3]:>7s}  {r[4]}")
     if total_failed:
         print(f"failed points: {total_failed} (see `sgphys info FILE` for their messages)")
     return EXIT_FAILED_POINTS if total_failed else 0
@@ -373,7 +393,9 @@ def build_parser():
         "sgphys reproduce", "sgphys reproduce --preset paper --workers 2 --reuse",
         "sgphys reproduce --data /tmp/d --figures /tmp/f"])
     rp.add_argument("--preset", default="quick",
-                    help="parameter preset of every experiment (default quick)")
+                    help="parameter preset of every experiment (default quick); paper "
+                         "also runs the matrix-free large presets of phase_diagram, "
+                         "finite_size and quantized (NAME_large.nc, FIGURE_large.png)")
     rp.add_argument("--data", default="data",
                     help="directory of the netCDF files (default data)")
     rp.add_argument("--figures", default="figures",

@@ -66,6 +66,37 @@ def test_reproduce_writes_every_dataset_and_figure(tmp_path):
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
 
 
+def test_paper_reproduction_also_runs_the_large_presets(tmp_path, monkeypatch):
+    """``reproduce --preset paper`` adds the presets an experiment lists for it (the
+    matrix-free sizes), each into its own file and figure; the quick reproduction none.
+    Run with the runs replaced by a stub that records them (the large presets take hours)."""
+    from sgphys import cli
+
+    quick = cli.reproduce_runs("quick", "d", "f")
+    assert [r[0] for r in quick] == sgphys.list_experiments()
+    paper = cli.reproduce_runs("paper", "d", "f")
+    extra = [r for r in paper if r[1] != "paper"]
+    assert {(r[0], r[1]) for r in extra} == {("phase_diagram", "large"),
+                                             ("finite_size", "large"), ("quantized", "large")}
+    assert ("phase_diagram", "large", os.path.join("d", "phase_diagram_large.nc"),
+            os.path.join("f", "fig4_phase_diagram_large.png"),
+            "phase_diagram (large)") in extra
+    assert len({r[2] for r in paper}) == len(paper)  # no file written twice
+    for name, preset, *_ in extra:  # each listed preset exists
+        assert preset in sgphys.experiments.get_experiment(name).presets
+
+    calls = []
+
+    def fake_run(name, preset, out, **kw):
+        calls.append((name, preset, out))
+        raise SystemExit(0)  # stop after the first run: its arguments are what we check
+    monkeypatch.setattr(cli, "run_experiment", fake_run)
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--preset", "paper", "--data", str(tmp_path / "d"),
+                  "--figures", str(tmp_path / "f")])
+    assert calls == [(paper[0][0], "paper", str(tmp_path / "d" / f"{paper[0][0]}.nc"))]
+
+
 @pytest.mark.parametrize("args,needle", [
     (("run", "fig9"), "experiment"),
     (("run", "hessian", "--set", "P=[1,"), "--set"),

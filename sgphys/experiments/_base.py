@@ -56,3 +56,8 @@ class Experiment:
     #: doubles of couplings): :func:`sgphys.experiments.resolve_params` refuses a D whose
     #: model does not fit the memory limit before anything is allocated
     spin_model: bool = True
+    #: presets that ``sgphys reproduce --preset KEY`` runs besides KEY, each into
+    #: ``NAME_PRESET.nc`` with its figure ``FIGURE_PRESET.png`` (e.g. ``{"paper":
+    #: ("large",)}``: the paper-level reproduction includes the matrix-free sizes, while
+    #: ``sgphys run NAME --preset paper`` stays the paper's grid)
+    reproduce_with: dict = field(default_factory=dict)

@@ -500,6 +500,7 @@ EXPERIMENT = Experiment(
     name="finite_size", title="Finite-size approach of the exact test error to the "
     "asymptotic theory (Fig. T1)", figure="Fig. T1",
     presets={"quick": QUICK, "paper": PAPER, "large": LARGE}, sweep=("point", "D"),
+    reproduce_with={"paper": ("large",)},
     point=point, variables=variables, coords=coords, finalize=finalize,
     # no dense model above dense_max_D: the memory of each point is checked by _check
     spin_model=False)

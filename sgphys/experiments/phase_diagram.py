@@ -232,6 +232,7 @@ def finalize(ds, params):
 EXPERIMENT = Experiment(
     name="phase_diagram", title="Contrast ratio over prompt length and task diversity (Fig. 4a)",
     figure="Fig. 4a", presets={"quick": QUICK, "paper": PAPER, "large": LARGE}, sweep=("N",),
+    reproduce_with={"paper": ("large",)},
     point=point, variables=variables, coords=coords, finalize=finalize, inner=("P",),
     # the memory of a point (dense or matrix-free) is checked by _check
     spin_model=False)

@@ -408,6 +408,7 @@ def finalize(ds, params):
 EXPERIMENT = Experiment(
     name="quantized", title="ICL phase diagram of quantised (ternary, binary) weights (Fig. Q1)",
     figure="Fig. Q1", presets={"quick": QUICK, "paper": PAPER, "large": LARGE},
+    reproduce_with={"paper": ("large",)},
     sweep=("D", "N"), point=point, variables=variables, coords=coords, finalize=finalize,
     inner=("P", "beta"),
     # the memory of a point (dense or matrix-free) is checked by _check
