@@ -1,7 +1,7 @@
 """Finite-size benchmark (Fig. T1): the exact test error extrapolated in 1/D from
 D = 10, 20, 40, 80 against the asymptotic theory of Lu et al. (PNAS 2025), at the
 finite_size experiment's four (alpha, tau) points and two ridges (lambda = 1e-6, 1), with
-the issue's tolerance of 3%, both by the least-squares line in 1/D (the experiment's
+a tolerance of 3%, both by the least-squares line in 1/D (the experiment's
 ``extrapolated_error``) and by the least-squares quadratic with a 1/D^2 term
 (``extrapolated_error_quadratic``; the error curves in 1/D, most at the ridgeless points).
 Exact solver only (TAP adds nothing here: where it converges its means are the exact ones).

@@ -1,4 +1,4 @@
-"""Hessian benchmark (issue 5): time of the Fig. S5 inset grid (D in 10..40, 7 values; P in
+"""Hessian benchmark: time of the Fig. S5 inset grid (D in 10..40, 7 values; P in
 25..2000, 80 values; N=100, lam=0) per seed, measured on every D over 8 of the 80 P values
 and extrapolated to the grid and to 10 seeds (labelled as such)."""
 

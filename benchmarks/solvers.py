@@ -1,4 +1,4 @@
-"""Solver benchmarks (issue 3): ratios measured in one run on this machine.
+"""Solver benchmarks: ratios measured in one run on this machine.
 
     python benchmarks/solvers.py            # prints markdown tables
 

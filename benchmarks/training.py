@@ -1,4 +1,4 @@
-"""Trainer benchmark (issue 4): a paper-scale Fig. 4b point (D=20, N=100, P=10000, 5000
+"""Trainer benchmark: a paper-scale Fig. 4b point (D=20, N=100, P=10000, 5000
 full-batch Adam epochs, lr 1e-3) by sgphys.train (sufficient statistics) against the same
 Adam loop with a plain per-epoch ``H @ s`` forward and ``H^T r`` backward. One run, one core."""
 

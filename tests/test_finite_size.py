@@ -254,7 +254,7 @@ def test_bad_parameters_name_the_parameter(override, name):
 AGREEMENT_SEEDS = {10: {(0, 1, 2, 3): 512}, 20: {(0, 3): 768, (1, 2): 256},
                    40: {(0,): 64, (3,): 96, (1,): 24, (2,): 16}}
 AGREEMENT_D = (10, 20, 40)
-#: the issue's tolerance on |extrapolated / theory - 1|, at every (point, lambda)
+#: the tolerance on |extrapolated / theory - 1|, at every (point, lambda)
 TOLERANCE = 0.03
 #: largest standard error (from the seed scatter, relative to the theory) for which the 3%
 #: comparison is a test: a pass is then not a matter of seed luck
@@ -283,7 +283,7 @@ def agreement():
 
 
 def test_extrapolated_exact_error_meets_the_theory(agreement):
-    # The criterion at D <= 40: the exact error at D = 10, 20, 40, extrapolated to
+    # The criterion at D <= 40: the exact error at D = 10, 20, 40, extrapolated to
     # 1/D = 0 with the 1/D^2 term (extrapolate_poly, degree 2: the parabola through the three
     # means), against the theory's closed form, within the plain 3% (no statistical
     # allowance) at all four points and both lambdas; the standard errors (seed scatter

@@ -542,7 +542,7 @@ if __name__ == "__main__":
             "damping": dampings, "tol": tols, "max_iter": int_arg(1, 20), "criterion": criteria,
             "init": init_arg, "history": bool_arg()})
 
-    # the message-passing solvers with non-Gaussian priors (issue 19)
+    # the message-passing solvers with non-Gaussian priors
     for _name, _fn, _n in (("solve_amp[prior]", sgphys.solve_amp, 90),
                            ("solve_rbp[prior]", sgphys.solve_rbp, 90),
                            ("solve_bp[prior]", sgphys.solve_bp, 60)):

@@ -1,4 +1,4 @@
-"""Message passing with non-Gaussian priors (issue 19): TAP-AMP, r-BP and full BP with a
+"""Message passing with non-Gaussian priors: TAP-AMP, r-BP and full BP with a
 prior's denoiser, held against plain NumPy versions of the same iterations, exact
 enumeration, a tree (where BP is exact) and Gibbs sampling."""
 
