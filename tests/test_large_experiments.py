@@ -102,7 +102,7 @@ def test_large_preset_resolves_within_its_memory(monkeypatch):
     assert params["D"] == [20, 40, 80, 160, 320]
     assert params["solvers"] == ["exact"]
     assert params["dense_max_D"] < 80 and params["fit_min_D"] == 80
-    assert {D: n for D, n in params["seeds_per_D"]} == {160: 4, 320: 2}
+    assert {D: n for D, n in params["seeds_per_D"]} == {160: 8, 320: 2}
     # the D = 320, tau = 4 factors: 2 x 409,600 x 321 doubles, about 2.1 GB, fit in 8 GiB;
     # dense couplings (3 n_spins^2 doubles) do not: 15.9 GB at D = 160
     with pytest.raises(ValueError, match="^D=160: one point's couplings"):
@@ -119,7 +119,7 @@ def test_cli_lists_the_large_preset(capsys):
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("--set KEY"))
     assert "large" in header.split()
-    assert any(line.startswith("seeds_per_D") and "[[160, 4], [320, 2]]" in line
+    assert any(line.startswith("seeds_per_D") and "[[160, 8], [320, 2]]" in line
                for line in out.splitlines())
 
 

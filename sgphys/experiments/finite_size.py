@@ -49,7 +49,7 @@ NaN for fewer than three D).
 
 Presets: quick D = 5, 10, 20 with 32 seeds (for the figure; D = 5 is far from the limit);
 paper D = 10, 20, 40, 80 with 4 seeds, TAP up to D = 40; large D = 20, 40, 80, 160, 320,
-matrix-free above D = 40, 8 seeds up to D = 80, 4 at D = 160 and 2 at D = 320, both
+matrix-free above D = 40, 16 seeds up to D = 80, 8 at D = 160 and 2 at D = 320, both
 extrapolations through D >= 80 only, exact solver only (measurements: docs/results.md).
 """
 
@@ -89,8 +89,8 @@ QUICK = {"alpha_tau": [[2.0, 2.0], [5.0, 3.0], [1.0, 4.0], [2.0, 0.5]], "point":
          "iterative_max_D": 10, "dense_max_D": 80, "seeds_per_D": [], "fit_min_D": None,
          "seed": 0}
 PAPER = {**QUICK, "D": [10, 20, 40, 80], "seeds": 4, "iterative_max_D": 40}
-LARGE = {**QUICK, "D": [20, 40, 80, 160, 320], "seeds": 8, "solvers": ["exact"],
-         "iterative_max_D": None, "dense_max_D": 40, "seeds_per_D": [[160, 4], [320, 2]],
+LARGE = {**QUICK, "D": [20, 40, 80, 160, 320], "seeds": 16, "solvers": ["exact"],
+         "iterative_max_D": None, "dense_max_D": 40, "seeds_per_D": [[160, 8], [320, 2]],
          "fit_min_D": 80}
 
 
