@@ -12,12 +12,15 @@ Each part runs in a fresh process, so its peak resident memory (``ru_maxrss``) i
 4. accuracy (no timing): GAMP against dense TAP-AMP (``solve_amp``) with the Binary(0.5),
    Ternary(1, 0.5) and Laplace(0.2) priors at D = 2, 3, 5, P = 20 n_spins, N = 2D,
    beta = 1 and 10, on the 20 seeds 3000-3019 (used by no test), and both against
-   ``solve_enumerate`` at D = 2: median / worst of the largest difference of a mean.
+   ``solve_enumerate`` at D = 2: median / worst of the largest difference of a mean;
+5. D = 500 (n_spins = 250,500, P = 1,002,000): one matrix-free ``Q`` product on random
+   factors of that size and the peak memory, for the projection of a whole solve.
 
 Statistics sampler (method="statistics"), N = 100, lam = 0.01, beta = 100, tol 1e-10.
 
     python benchmarks/factored.py            # parts 1-3
     python benchmarks/factored.py 4          # the accuracy table
+    python benchmarks/factored.py 5          # D = 500: one Q product on random factors
     python benchmarks/factored.py 1 2        # some parts
     python benchmarks/factored.py --small    # D = 40 / 60 stand-ins (a quick check)
 """
@@ -105,6 +108,26 @@ LARGE_AMP = COMMON + textwrap.dedent("""
 """)
 
 
+PRODUCT_ONLY = COMMON + textwrap.dedent("""
+    # the factors of a D-sized task set, random (drawing the task set itself would take
+    # minutes): one matrix-free Q product and one preconditioner application, best of 2
+    P = 4 * n
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    a = rng.standard_normal((P, D + 1)); b = rng.standard_normal((P, D))
+    fm = FactoredModel.from_factors(a, b, rng.standard_normal(P), LAM)
+    out["random_factors_s"] = time.perf_counter() - t0
+    x = rng.standard_normal(n)
+    fm.Q_matvec(x)
+    best = []
+    for _ in range(2):
+        t0 = time.perf_counter(); fm.Q_matvec(x); best.append(time.perf_counter() - t0)
+    out["product_s"] = min(best)
+    out["peak_gib"] = peak()
+    print(json.dumps(out))
+""")
+
+
 def accuracy():
     """Part 4: mean |GAMP - TAP| of the means (and both against enumeration at D = 2)."""
     import numpy as np
@@ -182,6 +205,11 @@ def main(parts, small=False):
                       o["damping_final"], f"{o['peak_gib']:.2f}")]), flush=True)
     if 4 in parts:
         accuracy()
+    if 5 in parts:
+        o = run(PRODUCT_ONLY, 500)
+        print(table(["D", "n_spins", "P", "one matrix-free Q product (s)", "peak memory (GiB)"],
+                    [(o["D"], o["n_spins"], o["P"], f"{o['product_s']:.1f}",
+                      f"{o['peak_gib']:.2f}")]), flush=True)
 
 
 if __name__ == "__main__":
