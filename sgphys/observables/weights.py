@@ -32,19 +32,13 @@ def contrast_ratio(W, block: str = "full") -> float:
     if W.shape[0] != W.shape[1] or W.shape[0] < 2:
         raise ValueError(f"W must be square (D+1, D+1) with D >= 1, got {W.shape}")
     block = check_choice("block", block, ("full", "w11"))
-    return _contrast(W, block)
-
-
-def _contrast(W, block):
-    """:func:`contrast_ratio` of a checked float64 matrix (no validation: for callers that
-    hold a solver's W); one compiled pass (:func:`sgphys.kernels.moments.contrast`)."""
-    from ..kernels.moments import contrast
+    from ..kernels.moments import contrast  # one compiled pass (run_solvers calls it too)
 
     k = W.shape[0] - 1 if block == "w11" else W.shape[0]
     c = contrast(W, k)
-    if np.isnan(c) and not np.any(W[:k, :k]):
+    if np.isnan(c):  # W is finite (checked): the block is zero
         raise ValueError("W is zero: its contrast ratio is undefined")
-    return c  # NaN for a non-finite W (contrast_ratio rejects those first)
+    return c
 
 
 #: stacks of at least this many weight matrices take the test error by a BLAS product per
