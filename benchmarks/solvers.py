@@ -10,9 +10,11 @@
 6. Cold start: a fresh process importing sgphys and running a first solve_amp at D=20, after
    sgphys.warmup() cached the kernels.
 7. AMP row sums from the whole J (row kernel) against J's upper triangle (the kernel used
-   from ``SYM_MIN_SPINS``), serial and parallel, random symmetric J:
+   from ``SYM_MIN_SPINS``), serial and parallel, random symmetric J.
+8. The row kernel (``ROW_BLOCK`` rows at a time) against one row at a time, serial, the
+   sizes below ``SYM_MIN_SPINS``:
 
-       python benchmarks/solvers.py kernels   # only this table
+       python benchmarks/solvers.py kernels   # only tables 7 and 8
 """
 
 import os
@@ -161,7 +163,8 @@ def row_vs_upper_triangle(sizes=(1640, 3660, 6480, 10100)):
         Jm, JJv = np.empty(n), np.empty(n)
         rep = max(3, int(2e8 / n ** 2))
         t = {}
-        for name, fn in (("row", K._row_sums), ("row par", K._row_sums_parallel),
+        for name, fn in (("row", lambda *a: K._row_sums(*a, False)),
+                         ("row par", lambda *a: K._row_sums_parallel(*a, False)),
                          ("upper", lambda *a: K._sym_sums(*a, False)),
                          ("upper par", lambda *a: K._sym_sums_parallel(*a, False))):
             fn(J, m, v, Jm, JJv)
@@ -176,6 +179,45 @@ def row_vs_upper_triangle(sizes=(1640, 3660, 6480, 10100)):
                  "upper par (ms)", "row par / upper par"], rows))
 
 
+def _one_row_at_a_time(J, m, v, Jm, JJv):
+    """The row kernel without blocking: each row of J read against m and v on its own."""
+    n = J.shape[0]
+    for i in range(n):
+        s1 = 0.0
+        s2 = 0.0
+        for k in range(n):
+            jik = J[i, k]
+            s1 += jik * m[k]
+            s2 += jik * jik * v[k]
+        Jm[i] = s1
+        JJv[i] = s2
+
+
+def row_blocking(sizes=(110, 420, 930)):
+    """sgphys's row kernel (``ROW_BLOCK`` rows share each load of m_k and v_k) against one
+    row at a time, compiled with the same flags, serial (best of repeats)."""
+    from numba import njit
+
+    one = njit(fastmath=K.FASTMATH, error_model="numpy")(_one_row_at_a_time)
+    rows = []
+    for n in sizes:
+        rng = np.random.default_rng(0)
+        J = rng.standard_normal((n, n))
+        J = 0.5 * (J + J.T)
+        np.fill_diagonal(J, 0.0)
+        m, v = rng.standard_normal(n), rng.random(n)
+        Jm, JJv = np.empty(n), np.empty(n)
+        rep = max(20, int(2e8 / n ** 2))
+        one(J, m, v, Jm, JJv)
+        K._row_sums(J, m, v, Jm, JJv, False)
+        t1 = best_of(lambda: one(J, m, v, Jm, JJv), rep)  # noqa: B023
+        tb = best_of(lambda: K._row_sums(J, m, v, Jm, JJv, False), rep)  # noqa: B023
+        rows.append((n, f"{t1 * 1e6:.1f}", f"{tb * 1e6:.1f}", f"{t1 / tb:.2f}"))
+    print(f"\nAMP row kernel: {K.ROW_BLOCK} rows at a time against one row at a time, "
+          "serial:\n")
+    print(table(["n_spins", "one row (us)", f"{K.ROW_BLOCK} rows (us)", "speed-up"], rows))
+
+
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _machine import yardsticks  # noqa: E402
@@ -184,7 +226,9 @@ if __name__ == "__main__":
     print(f"machine: {os.cpu_count()} cores; numba threads {__import__('numba').get_num_threads()}\n")
     if sys.argv[1:] == ["kernels"]:
         row_vs_upper_triangle()
+        row_blocking()
     else:
         per_iteration()
         big_and_cold()
         row_vs_upper_triangle()
+        row_blocking()

@@ -121,8 +121,8 @@ def prefix_models(D: int, lam: float, H, y, Ps):
     """Spin models of the training prefixes ``(H[:P], y[:P])`` for increasing ``Ps``.
 
     A generator of ``(P, SpinModel)``: ``Q`` grows by the rows added since the previous
-    ``P`` (BLAS ``syrk`` on one triangle, mirrored exactly, with ``J`` written in the same
-    pass, :func:`sgphys.kernels.moments.mirror_scaled`) instead of being rebuilt for every
+    ``P`` (BLAS ``syrk`` on one triangle, mirrored exactly,
+    :func:`sgphys.kernels.moments.mirror_scaled`) instead of being rebuilt for every
     ``P``: O(max(Ps) n^2) work for the whole series rather than O(sum(Ps) n^2). Each model
     keeps its prefix of ``H`` and ``y`` (views) and ``<y^2>``, as
     :meth:`SpinModel.from_arrays` would; its ``Q`` equals that of ``from_arrays`` to
@@ -164,12 +164,12 @@ def _prefix_series(D, lam, H, y, Ps):
             yy += float(y[done:P] @ y[done:P])
             h = b / P
         done = P
-        Q, J = np.empty((n, n)), np.empty((n, n))
-        if not (mirror_scaled(L, P, Q, J) and np.all(np.isfinite(h)) and np.isfinite(yy)):
+        Q = np.empty((n, n))  # J is built only if asked for (the AMP kernels read Q)
+        if not (mirror_scaled(L, P, Q) and np.all(np.isfinite(h)) and np.isfinite(yy)):
             raise ValueError(f"H or y: the moments at P={P} overflow (max |H| = "
                              f"{float(np.max(np.abs(H))):.3g}, max |y| = "
                              f"{float(np.max(np.abs(y))):.3g}); rescale the data")
-        yield P, SpinModel._checked(D, lam, h, Q, J, H[:P], y[:P], prior, yy / P)
+        yield P, SpinModel._checked(D, lam, h, Q, None, H[:P], y[:P], prior, yy / P)
 
 
 def _model_prior(prior, lam):
@@ -337,11 +337,13 @@ class SpinModel:
     @classmethod
     def _checked(cls, D, lam, h, Q, J, H, y, prior, y_sq_mean=None):
         """A model from arrays its caller has checked (shapes, C-contiguous float64,
-        finite; ``J = -Q`` with a zero diagonal): no re-validation, the finiteness scans
-        recorded as done (:func:`prefix_models`)."""
+        finite; ``J = -Q`` with a zero diagonal, or None to build it on demand): no
+        re-validation, the finiteness scans recorded as done (:func:`prefix_models`)."""
         self = cls.__new__(cls)
         self._assign(D, lam, h, Q, H, y, y_sq_mean, prior, J)
-        self._finite_checked = {"Q": id(Q), "h": id(h), "_J": id(J)}
+        self._finite_checked = {"Q": id(Q), "h": id(h)}
+        if J is not None:
+            self._finite_checked["_J"] = id(J)
         return self
 
     # -- construction -------------------------------------------------------------------

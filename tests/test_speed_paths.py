@@ -132,21 +132,27 @@ def test_amp_above_the_symmetric_threshold_reaches_the_exact_means():
     np.testing.assert_allclose(a.mean, ex.mean, rtol=0, atol=1e-8)
 
 
-def test_row_sums_from_q_equal_those_from_j():
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 7, 110, 421, "sym"])
+def test_row_sums_from_q_equal_those_from_j(n):
     """``ROWS_FROM_Q``: the kernels read ``J = -Q`` off the diagonal from Q itself, bit for
-    bit the sums from J (and against NumPy's products)."""
-    n = K.SYM_MIN_SPINS + 5
+    bit the sums from J, serial and parallel, against NumPy's products: the row kernel
+    (blocks of ROW_BLOCK rows, sizes with and without a remainder) and, from
+    SYM_MIN_SPINS, the upper-triangle kernel."""
+    n = K.SYM_MIN_SPINS + 5 if n == "sym" else n
     rng = np.random.default_rng(4)
     X = rng.standard_normal((n + 50, n))
     Q = X.T @ X / (n + 50)
     J = -Q
     np.fill_diagonal(J, 0.0)
     m, v = rng.standard_normal(n), rng.random(n)
+    out = []
     for flags in (0, K.ROWS_PARALLEL):
         a, b = (np.empty(n), np.empty(n)), (np.empty(n), np.empty(n))
         K.row_sums(J, m, v, *a, flags)
         K.row_sums(Q, m, v, *b, flags | K.ROWS_FROM_Q)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        out.append(b)
+    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
     np.testing.assert_allclose(b[0], J @ m, rtol=0, atol=1e-11 * np.abs(J @ m).max())
     np.testing.assert_allclose(b[1], (J * J) @ v, rtol=1e-12)
 
@@ -275,6 +281,7 @@ def test_prefix_models_equal_models_built_from_each_prefix(monkeypatch):
         np.testing.assert_allclose(m.Q, ref.Q, rtol=0, atol=1e-13)
         np.testing.assert_allclose(m.h, ref.h, rtol=0, atol=1e-14)
         assert m.energy_offset == pytest.approx(ref.energy_offset, rel=1e-13)
+        assert m._J is None  # built on demand
         J = -m.Q
         J[np.diag_indices(m.n_spins)] = 0.0
         assert np.array_equal(m.J, J)
@@ -299,15 +306,13 @@ def test_mirror_scaled_equals_its_numpy_expression():
 
     for n in (1, 5, 64, 65, 130):
         L = np.random.default_rng(n).standard_normal((n, n))
-        Q, J = np.empty((n, n)), np.empty((n, n))
-        assert mirror_scaled(L, 37, Q, J)
+        Q = np.empty((n, n))
+        assert mirror_scaled(L, 37, Q)
         low = np.tril(L) / 37
         ref = low + np.tril(low, -1).T
-        refJ = -ref
-        refJ[np.diag_indices(n)] = 0.0
-        assert np.array_equal(Q, ref) and np.array_equal(J, refJ)
+        assert np.array_equal(Q, ref)
     L[2, 1] = np.inf
-    assert not mirror_scaled(L, 37, Q, J)
+    assert not mirror_scaled(L, 37, Q)
 
 
 def test_rbp_message_init_equals_the_fancy_indexed_copy():

@@ -36,37 +36,130 @@ from .priors import denoise
 RIDGE = -1
 
 
+#: rows of J summed together by the row kernel (:func:`_row_sums`): one load of ``m_k`` and
+#: ``v_k`` serves them all (measured against one row at a time: benchmarks/solvers.py,
+#: table 8, and docs/benchmarks.md)
+ROW_BLOCK = 4
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always")
+def _row_block(M, m, v, Jm, JJv, i, sgn):
+    """Rows ``i .. i+3`` of ``Jm = J @ m``, ``JJv = (J*J) @ v`` with ``J = sgn M`` off the
+    diagonal and ``J_kk = 0``: the sums run left of the block's 4 x 4 diagonal block, right
+    of it, then over that block without its diagonal, so J's own (zero) diagonal is never
+    read and ``M = J, sgn = 1`` gives the bits of ``M = Q, sgn = -1`` (negation is exact)."""
+    n = M.shape[0]
+    r0 = M[i]
+    r1 = M[i + 1]
+    r2 = M[i + 2]
+    r3 = M[i + 3]
+    a0 = a1 = a2 = a3 = 0.0
+    b0 = b1 = b2 = b3 = 0.0
+    for k in range(i):
+        mk = m[k]
+        vk = v[k]
+        x = r0[k]
+        a0 += x * mk
+        b0 += x * x * vk
+        x = r1[k]
+        a1 += x * mk
+        b1 += x * x * vk
+        x = r2[k]
+        a2 += x * mk
+        b2 += x * x * vk
+        x = r3[k]
+        a3 += x * mk
+        b3 += x * x * vk
+    for k in range(i + 4, n):
+        mk = m[k]
+        vk = v[k]
+        x = r0[k]
+        a0 += x * mk
+        b0 += x * x * vk
+        x = r1[k]
+        a1 += x * mk
+        b1 += x * x * vk
+        x = r2[k]
+        a2 += x * mk
+        b2 += x * x * vk
+        x = r3[k]
+        a3 += x * mk
+        b3 += x * x * vk
+    for k in range(i, i + 4):
+        mk = m[k]
+        vk = v[k]
+        if k != i:
+            x = r0[k]
+            a0 += x * mk
+            b0 += x * x * vk
+        if k != i + 1:
+            x = r1[k]
+            a1 += x * mk
+            b1 += x * x * vk
+        if k != i + 2:
+            x = r2[k]
+            a2 += x * mk
+            b2 += x * x * vk
+        if k != i + 3:
+            x = r3[k]
+            a3 += x * mk
+            b3 += x * x * vk
+    Jm[i] = sgn * a0
+    Jm[i + 1] = sgn * a1
+    Jm[i + 2] = sgn * a2
+    Jm[i + 3] = sgn * a3
+    JJv[i] = b0
+    JJv[i + 1] = b1
+    JJv[i + 2] = b2
+    JJv[i + 3] = b3
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always")
+def _row_one(M, m, v, Jm, JJv, i, sgn):
+    """Row ``i`` alone (the rows after the last whole block), its diagonal left out."""
+    n = M.shape[0]
+    r = M[i]
+    a = 0.0
+    b = 0.0
+    for k in range(i):
+        x = r[k]
+        a += x * m[k]
+        b += x * x * v[k]
+    for k in range(i + 1, n):
+        x = r[k]
+        a += x * m[k]
+        b += x * x * v[k]
+    Jm[i] = sgn * a
+    JJv[i] = b
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _row_sums(J, m, v, Jm, JJv):
-    """Jm = J @ m and JJv = (J*J) @ v in one pass over the rows of J."""
+def _row_sums(J, m, v, Jm, JJv, neg):
+    """Jm = J @ m and JJv = (J*J) @ v in one pass over the rows of J, :data:`ROW_BLOCK`
+    rows at a time. ``neg``: the matrix is ``Q`` and ``J = -Q`` off the diagonal (the same
+    bits as from J)."""
     n = J.shape[0]
-    for i in range(n):
-        s1 = 0.0
-        s2 = 0.0
-        for k in range(n):
-            jik = J[i, k]
-            s1 += jik * m[k]
-            s2 += jik * jik * v[k]
-        Jm[i] = s1
-        JJv[i] = s2
+    sgn = -1.0 if neg else 1.0
+    blocks = n // ROW_BLOCK
+    for b in range(blocks):
+        _row_block(J, m, v, Jm, JJv, ROW_BLOCK * b, sgn)
+    for i in range(ROW_BLOCK * blocks, n):
+        _row_one(J, m, v, Jm, JJv, i, sgn)
 
 
 @njit(cache=True, fastmath=FASTMATH, parallel=True, error_model="numpy")
-def _row_sums_parallel(J, m, v, Jm, JJv):
-    """Same as :func:`_row_sums`, rows split across threads (each row summed serially,
-    so the result does not depend on the number of threads). A separate function on
-    purpose: numba's on-disk cache is keyed by function, not by the parallel flag, so one
-    body compiled twice could load the other build's machine code."""
+def _row_sums_parallel(J, m, v, Jm, JJv, neg):
+    """Same as :func:`_row_sums`, blocks of rows split across threads (each row summed
+    serially, so the result does not depend on the number of threads). A separate function
+    on purpose: numba's on-disk cache is keyed by function, not by the parallel flag, so
+    one body compiled twice could load the other build's machine code."""
     n = J.shape[0]
-    for i in prange(n):
-        s1 = 0.0
-        s2 = 0.0
-        for k in range(n):
-            jik = J[i, k]
-            s1 += jik * m[k]
-            s2 += jik * jik * v[k]
-        Jm[i] = s1
-        JJv[i] = s2
+    sgn = -1.0 if neg else 1.0
+    blocks = n // ROW_BLOCK
+    for b in prange(blocks):
+        _row_block(J, m, v, Jm, JJv, ROW_BLOCK * b, sgn)
+    for i in range(ROW_BLOCK * blocks, n):
+        _row_one(J, m, v, Jm, JJv, i, sgn)
 
 
 #: from this many spins the row sums read only J's upper triangle (:func:`_sym_sums`):
@@ -182,13 +275,12 @@ ROWS_FROM_Q = 2
 
 def couplings_for_rows(model, parallel):
     """``(matrix, flags)`` for the AMP kernels' row sums (:func:`row_sums`; a SpinModel):
-    ``model.J`` when it exists or the model is below
-    :data:`SYM_MIN_SPINS` spins, else ``model.Q`` with
-    ``ROWS_FROM_Q`` (``J = -Q`` off the diagonal, the same bits), so a large model's first
-    solve does not build J (an n x n array, about 1 s and 0.8 GB at D = 100); ``flags``
-    also carries ``ROWS_PARALLEL`` when ``parallel``."""
+    ``model.J`` when it exists, else ``model.Q`` with ``ROWS_FROM_Q`` (``J = -Q`` off the
+    diagonal, the same bits), so a solve does not build J (an n x n array: about 1 s and
+    0.8 GB at D = 100, and a model series need not write it); ``flags`` also carries
+    ``ROWS_PARALLEL`` when ``parallel``."""
     flags = ROWS_PARALLEL if parallel else 0
-    if getattr(model, "_J", None) is None and model.n_spins >= SYM_MIN_SPINS:
+    if getattr(model, "_J", None) is None:
         return model.Q, flags | ROWS_FROM_Q
     return model.J, flags
 
@@ -198,19 +290,19 @@ def row_sums(J, m, v, Jm, JJv, parallel):
     """``Jm = J @ m`` and ``JJv = (J*J) @ v`` (J symmetric, zero diagonal): the row kernel
     below :data:`SYM_MIN_SPINS` spins, the upper-triangle kernel from there on; serial and
     parallel give the same bits. ``parallel``: a bool, or the flags :data:`ROWS_PARALLEL`
-    and :data:`ROWS_FROM_Q` (then ``J`` is ``Q``, always read by the upper-triangle kernel:
-    the same bits as from J from :data:`SYM_MIN_SPINS` spins)."""
+    and :data:`ROWS_FROM_Q` (then ``J`` is ``Q``, read as ``J = -Q`` off the diagonal:
+    the same bits as from J, at every size)."""
     par = parallel == 1 or parallel == 3
     neg = parallel >= 2
-    if J.shape[0] >= SYM_MIN_SPINS or neg:
+    if J.shape[0] >= SYM_MIN_SPINS:
         if par:
             _sym_sums_parallel(J, m, v, Jm, JJv, neg)
         else:
             _sym_sums(J, m, v, Jm, JJv, neg)
     elif par:
-        _row_sums_parallel(J, m, v, Jm, JJv)
+        _row_sums_parallel(J, m, v, Jm, JJv, neg)
     else:
-        _row_sums(J, m, v, Jm, JJv)
+        _row_sums(J, m, v, Jm, JJv, neg)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")  # a zero precision: inf, flagged

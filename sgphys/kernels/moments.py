@@ -17,10 +17,10 @@ TILE = 64
 
 
 @njit(cache=True)
-def mirror_scaled(L, P, Q, J):
+def mirror_scaled(L, P, Q):
     """``Q = L / P`` from the lower triangle of ``L`` (``i >= j``; the strict upper part is
-    not read), mirrored, and ``J = -Q`` with a zero diagonal, by tiles (C order). Exactly
-    symmetric by construction. Returns False if an entry of ``Q`` is not finite."""
+    not read), mirrored, by tiles (C order). Exactly symmetric by construction. Returns
+    False if an entry of ``Q`` is not finite."""
     n = L.shape[0]
     finite = True
     for i0 in range(0, n, TILE):
@@ -34,10 +34,6 @@ def mirror_scaled(L, P, Q, J):
                         finite = False
                     Q[i, j] = q
                     Q[j, i] = q
-                    J[i, j] = -q
-                    J[j, i] = -q
-    for i in range(n):
-        J[i, i] = 0.0
     return finite
 
 
