@@ -11,10 +11,14 @@ shows the code without its mechanism):
 - ``numpy first``: ``import numpy, scipy.linalg`` first, the usual script;
 - ``numpy first, quiet off``: the same with ``SGPHYS_QUIET_BLAS=0``, i.e. without the
   stopping of OpenBLAS's spinning threads before the parallel kernels
-  (:mod:`sgphys._blas`).
+  (:mod:`sgphys._blas`);
+- ``numpy first, one BLAS thread``: ``threadpoolctl.threadpool_limits(1)`` after the
+  imports, as sweep workers run: no BLAS thread pool to compete with, the best case of the
+  small factorisations.
 
-Within each, the default ``solve_amp``, ``solve_rbp``, ``solve_exact``, ``train`` (Adam, 20
-epochs) and a serial sweep (``run_experiment("phase_diagram")`` at D = 10 in memory), back to
+Within each, the default ``solve_amp``, ``solve_rbp``, ``solve_exact``, ``solve_exact`` on
+a model with P < n_spins (the dual route: P = 160 sequences at D = 20, 420 spins, the
+smallest P of Fig. 4a's grid), ``train`` (Adam, 20 epochs) and a serial sweep (``run_experiment("phase_diagram")`` at D = 10 in memory), back to
 back and right after a scipy Cholesky of a 600 x 600 matrix (the BLAS call a script makes
 between solves). Medians of 15 calls (5 for the sweep), and the median over ``ROUNDS``
 rounds (the configurations alternate, so a slow spell of the machine hits all of them).
@@ -40,10 +44,15 @@ else:
     import sgphys
     import numpy as np, scipy.linalg
 D, P = int(sys.argv[2]), int(sys.argv[3])
+if sys.argv[4] == "1":
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
 tasks = sgphys.sample_tasks(D, 100, P, seed=0, method="statistics")
 model = sgphys.SpinModel.from_tasks(tasks, 1.0)
 model.J
 small = sgphys.sample_tasks(10, 20, 200, seed=1)
+dual = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(20, 50, 160, seed=2,
+                                                       method="statistics"), 1.0)
 rng = np.random.default_rng(0)
 X = rng.standard_normal((600, 600)); C = X @ X.T + 600 * np.eye(600)
 def sweep():
@@ -52,6 +61,7 @@ def sweep():
 calls = {"amp": lambda: sgphys.solve_amp(model, 100.0),
          "rbp": lambda: sgphys.solve_rbp(model, 100.0),
          "exact": lambda: sgphys.solve_exact(model, 100.0),
+         "exact dual": lambda: sgphys.solve_exact(dual, 100.0),
          "train": lambda: sgphys.train(small, epochs=20, lr=1e-2, seed=0),
          "sweep": sweep}
 for f in calls.values():  # compile, warm
@@ -69,8 +79,9 @@ for name, f in calls.items():
 print(json.dumps(out))
 """
 
-CONFIGS = {"sgphys first": ("sgphys", {}), "numpy first": ("numpy", {}),
-           "numpy first, quiet off": ("numpy", {"SGPHYS_QUIET_BLAS": "0"})}
+CONFIGS = {"sgphys first": ("sgphys", {}, 0), "numpy first": ("numpy", {}, 0),
+           "numpy first, quiet off": ("numpy", {"SGPHYS_QUIET_BLAS": "0"}, 0),
+           "numpy first, one BLAS thread": ("numpy", {}, 1)}
 
 
 def main(D=30, P=8000, rounds=3):
@@ -82,8 +93,8 @@ def main(D=30, P=8000, rounds=3):
             if k not in ("OPENBLAS_THREAD_TIMEOUT", "SGPHYS_QUIET_BLAS")}
     runs = {name: [] for name in CONFIGS}
     for _ in range(rounds):
-        for name, (first, extra) in CONFIGS.items():
-            proc = subprocess.run([sys.executable, "-c", CHILD, first, str(D), str(P)],
+        for name, (first, extra, one) in CONFIGS.items():
+            proc = subprocess.run([sys.executable, "-c", CHILD, first, str(D), str(P), str(one)],
                                   capture_output=True, text=True, env={**base, **extra},
                                   check=True)
             runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))

@@ -232,21 +232,41 @@ def gaussian_log_z(logdet_A, h, mean, n, beta):
     return float(log_z), float(energy)
 
 
+def _cholesky_in_place(A):
+    """Lower Cholesky factor of the symmetric C-contiguous ``A``, in place, by LAPACK
+    ``potrf`` on ``A.T`` (the same matrix, F-contiguous: no copy; scipy's ``cho_factor``
+    would first copy a C-ordered array to Fortran order). The factor is in the lower
+    triangle of the returned F-ordered array (its strict upper part is not cleaned).
+    Raises LinAlgError if ``A`` is not positive definite."""
+    c, info = scipy.linalg.lapack.dpotrf(A.T, lower=1, overwrite_a=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"potrf: info = {info}")
+    return c
+
+
+def _cholesky_solve(c, b):
+    """``A^{-1} b`` from the lower factor ``c`` of :func:`_cholesky_in_place` (LAPACK
+    ``potrs``)."""
+    x, info = scipy.linalg.lapack.dpotrs(c, b, lower=1)
+    if info != 0:
+        raise ValueError(f"potrs: illegal value in argument {-info}")
+    return x
+
+
 def _exact_cholesky(model, variances=True):
     improper = ValueError(
         f"lam={model.lam!r}: the precision Q + lam I is not positive definite "
         f"(P={model.P}, n_spins={model.n_spins}); the Gibbs measure is improper, use lam > 0")
     if model.lam == 0 and model.H is not None and model.P < model.n_spins:
         raise improper  # rank(Q) <= P < n_spins; rounding can still let Cholesky through
-    A = model.precision()
     try:
-        c, low = scipy.linalg.cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
+        c = _cholesky_in_place(model.precision())
     except np.linalg.LinAlgError:
         raise improper from None
     pivots = np.diag(c) ** 2
     if pivots.min() <= pivots.max() * model.n_spins * np.finfo(float).eps:
         raise improper  # numerically singular: a pivot at round-off level
-    mean = scipy.linalg.cho_solve((c, low), model.h, check_finite=False)
+    mean = _cholesky_solve(c, model.h)
     logdet = float(np.sum(np.log(pivots)))
     if not variances:
         return mean, None, logdet
@@ -262,18 +282,29 @@ def _exact_cholesky(model, variances=True):
 
 
 def _exact_dual(model, variances=True):
+    """The dual solve. Its products go through scipy's BLAS, the library of its LAPACK
+    calls: numpy may bring a second OpenBLAS, and two libraries' thread pools, each
+    spinning after its call, take the cores from each other (measured 10x slower at
+    P = 160, n_spins = 420, benchmarks/import_order.py)."""
+    from scipy.linalg.blas import dgemv, dsyrk
+
     H, P, lam = model.H, model.P, model.lam
-    K = H @ H.T
+    # H H^T: syrk on H^T (F-contiguous view of the C-ordered H), upper triangle of the
+    # F-ordered result, which potrf reads as the lower triangle of its transpose
+    K = dsyrk(1.0, H.T, trans=1, lower=0)
     K[np.diag_indices(P)] += P * lam
-    c, low = scipy.linalg.cho_factor(K, lower=True, overwrite_a=True, check_finite=False)
-    alpha = scipy.linalg.cho_solve((c, low), model.y, check_finite=False)
-    mean = H.T @ alpha
+    c, info = scipy.linalg.lapack.dpotrf(K, lower=0, overwrite_a=1, clean=0)
+    if info != 0:
+        raise ValueError(f"lam={lam!r}: the dual kernel H H^T + P lam I is numerically "
+                         f"singular (P={P}); use a larger lam or method='cholesky'")
+    alpha, info = scipy.linalg.lapack.dpotrs(c, model.y, lower=0)
+    mean = dgemv(1.0, H.T, alpha)
     # det(Q + lam I) = lam^(n - P) det(H H^T / P + lam I_P) (Sylvester)
     logdet = float((model.n_spins - P) * np.log(lam) + 2.0 * np.sum(np.log(np.diag(c)))
                    - P * np.log(P))
     if not variances:
         return mean, None, logdet
-    KinvH = scipy.linalg.cho_solve((c, low), H, check_finite=False)
+    KinvH, info = scipy.linalg.lapack.dpotrs(c, H, lower=0)
     diag_inv = (1.0 - np.einsum("mk,mk->k", H, KinvH)) / lam
     return mean, diag_inv, logdet
 
