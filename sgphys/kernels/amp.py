@@ -163,9 +163,11 @@ def _row_sums_parallel(J, m, v, Jm, JJv, neg):
 
 
 #: from this many spins the row sums read only J's upper triangle (:func:`_sym_sums`):
-#: measured 1.2x faster than the row kernel at 1640 spins, 1.8x at 3660 (half the memory
-#: traffic), equal from 6480 (benchmarks/solvers.py)
-SYM_MIN_SPINS = 1024
+#: half the memory traffic, but two scattered updates per pair. Measured against the row
+#: kernel (benchmarks/solvers.py, table 7): the row kernel is faster at 1640 and 3660 spins
+#: serial and parallel; at 6480 and 10,100 the upper triangle is faster on two threads
+#: (1.14-1.22x) and the row kernel on one (1.06-1.18x)
+SYM_MIN_SPINS = 5000
 #: row chunks of the symmetric kernel (fixed, so serial and parallel sum alike)
 SYM_CHUNKS = 8
 
@@ -268,8 +270,8 @@ def _sym_sums_parallel(J, m, v, Jm, JJv, neg):
 
 #: ``parallel`` flag of :func:`row_sums` and the kernels that pass it on: rows across threads
 ROWS_PARALLEL = 1
-#: ``parallel`` flag: the matrix passed as ``J`` is ``Q`` (``J = -Q`` off the diagonal, read
-#: by the upper-triangle kernel, so large models need no second n x n array)
+#: ``parallel`` flag: the matrix passed as ``J`` is ``Q`` (``J = -Q`` off the diagonal, its
+#: diagonal never read: the same bits as from J), so a model needs no second n x n array
 ROWS_FROM_Q = 2
 
 
