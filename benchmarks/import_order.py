@@ -17,9 +17,10 @@ shows the code without its mechanism):
   small factorisations.
 
 Within each, the default ``solve_amp``, ``solve_rbp``, ``solve_exact``, ``solve_exact`` on
-a model with P < n_spins (the dual route: P = 160 sequences at D = 20, 420 spins, the
-smallest P of Fig. 4a's grid), ``train`` (Adam, 20 epochs) and a serial sweep (``run_experiment("phase_diagram")`` at D = 10 in memory), back to
-back and right after a scipy Cholesky of a 600 x 600 matrix (the BLAS call a script makes
+a model with P < n_spins (the dual route: P = 160 sequences at D = 20, 420 spins, a
+point of Fig. 4a's grid), ``train`` (Adam, 20 epochs) and a serial sweep
+(``run_experiment("phase_diagram")`` at D = 10 in memory, 4 points of 3 models each), back
+to back and right after a scipy Cholesky of a 600 x 600 matrix (the BLAS call a script makes
 between solves). Medians of 15 calls (5 for the sweep), and the median over ``ROUNDS``
 rounds (the configurations alternate, so a slow spell of the machine hits all of them).
 Each time is also given as a ratio to the fastest configuration of the same scenario (the
@@ -56,8 +57,8 @@ dual = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(20, 50, 160, seed=2,
 rng = np.random.default_rng(0)
 X = rng.standard_normal((600, 600)); C = X @ X.T + 600 * np.eye(600)
 def sweep():
-    sgphys.run_experiment("phase_diagram", "quick", progress=False, seeds=1, D=10,
-                          N=[20], P=[100, 200])
+    sgphys.run_experiment("phase_diagram", "quick", progress=False, seeds=2, D=10,
+                          N=[20, 40], P=[100, 200, 400])
 calls = {"amp": lambda: sgphys.solve_amp(model, 100.0),
          "rbp": lambda: sgphys.solve_rbp(model, 100.0),
          "exact": lambda: sgphys.solve_exact(model, 100.0),
