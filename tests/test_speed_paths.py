@@ -350,3 +350,35 @@ def test_rbp_message_init_equals_the_fancy_indexed_copy():
             np.testing.assert_allclose(S, (J * J) @ v0, rtol=1e-12)
             sums.append((T, S))
         assert all(np.array_equal(a, b) for a, b in zip(*sums))  # threads: same bits
+
+
+@pytest.mark.parametrize("prior", [None, "ternary"])
+def test_rbp_reads_q_builds_no_j_and_gives_the_bits_of_j(prior):
+    """r-BP's kernels take ``-Q`` above the diagonal when the model has no J (an exact
+    negation): the solve, its certificate, its Bethe free energy and the damping rule give
+    the bits they give from J, and build no J."""
+    from sgphys.priors import Ternary
+    from sgphys.solvers import rbp_auto_damping
+
+    if prior is None:
+        model = _model(6, 20, 200, 0.3, seed=4)
+    else:
+        model = sgphys.SpinModel.from_tasks(sgphys.sample_tasks(6, 12, 400, seed=4), 0.0,
+                                            prior=Ternary(1.0, 0.5))
+    beta = 10.0
+    a = sgphys.solve_rbp(model, beta, parallel=False)
+    d = rbp_auto_damping(model, beta) if prior is None else None
+    assert model._J is None
+    assert a.converged, a
+    model.J  # noqa: B018  (now the kernels read J)
+    for par in (False, True):
+        b = sgphys.solve_rbp(model, beta, parallel=par)
+        assert np.array_equal(a.mean, b.mean) and np.array_equal(a.var, b.var)
+        assert a.n_iter == b.n_iter and a.residual == b.residual
+        assert a.log_z == b.log_z or (np.isnan(a.log_z) and np.isnan(b.log_z))
+    if d is not None:
+        e = rbp_auto_damping(model, beta)
+        assert d[0] == e[0] and np.array_equal(d[1], e[1]) and d[3] == e[3]
+    if prior is None:  # and the means are the exact ones
+        np.testing.assert_allclose(a.mean, sgphys.solve_exact(model, beta).mean, rtol=0,
+                                   atol=1e-8 * np.abs(a.mean).max())

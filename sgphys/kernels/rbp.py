@@ -36,8 +36,8 @@ from numba.extending import intrinsic
 
 from . import _cache  # noqa: F401  (first: numba's cache locator for the kernels)
 
-from .amp import (AUTO_STATE, RIDGE, SYM_CHUNKS, V_FLOOR, _auto_update,  # noqa: F401
-                  auto_damping_step, chunk_bounds, prior_growth)
+from .amp import (AUTO_STATE, RIDGE, ROWS_FROM_Q, ROWS_PARALLEL, SYM_CHUNKS,  # noqa: F401
+                  V_FLOOR, _auto_update, auto_damping_step, chunk_bounds, prior_growth)
 from .priors import denoise
 from .convergence import (BLOWUP, BLOWUP_LIMIT, CONVERGED, FASTMATH, MAX_ITER, NONPOSITIVE,
                           paper_change_from_sums, strict_residual)
@@ -91,9 +91,10 @@ def pair_offsets(n):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
+def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S, sgn):
     """Rows ``r0 <= i < r1`` of :func:`init_messages`; adds the node sums of these pairs'
-    messages into ``T, S`` (which must start at zero), as :func:`_rows` does."""
+    messages into ``T, S`` (which must start at zero), as :func:`_rows` does. The
+    couplings are ``sgn * J`` (``sgn = -1``: ``J`` is ``Q``; the product is exact)."""
     n = m0.shape[0]
     for i in range(r0, r1):
         cnt = n - 1 - i
@@ -112,7 +113,7 @@ def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
         t = 0.0
         s = 0.0
         for k in range(cnt):
-            jij = Jr[k]
+            jij = sgn * Jr[k]
             jj = jij * jij
             mur[k] = mi
             vur[k] = vi
@@ -127,41 +128,44 @@ def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
 
 
 @njit(cache=True)
-def _init_chunk(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S):
+def _init_chunk(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S, sgn):
     T[:] = 0.0
     S[:] = 0.0
-    _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S)
+    _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S, sgn)
 
 
 @njit(cache=True)
-def _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC):
+def _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC, sgn):
     for c in range(bounds.shape[0] - 1):
-        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c])
+        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c],
+                    sgn)
 
 
 @njit(cache=True, parallel=True)
-def _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC):
+def _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC, sgn):
     """:func:`_init_chunks` with the chunks across threads (summed in order afterwards:
     the serial result bit for bit)."""
     for c in prange(bounds.shape[0] - 1):
-        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c])
+        _init_chunk(J, off, m0, v0, mu, vu, md, vd, bounds[c], bounds[c + 1], TC[c], SC[c],
+                    sgn)
 
 
 @njit(cache=True)
-def init_messages(J, off, m0, v0, mu, vu, md, vd, bounds, T, S, parallel=False):
+def init_messages(J, off, m0, v0, mu, vu, md, vd, bounds, T, S, parallel=False, sgn=1.0):
     """Every message ``k -> i`` set to ``(m0[k], v0[k])`` in the packed arrays (row by
     row: ``mu, vu`` constant along a row, ``md, vd`` a copy of the row's tail), and ``T, S``
     set to their node sums (:func:`node_sums`) in the same pass over J, chunked at
     ``bounds`` and summed in chunk order as :func:`rbp_sweep` sums a sweep's; ``parallel``
-    runs the chunks across threads with the same result."""
+    runs the chunks across threads with the same result. ``sgn = -1``: the matrix passed
+    as ``J`` is ``Q`` (couplings ``-Q`` above the diagonal, the same bits as from J)."""
     chunks = bounds.shape[0] - 1
     n = m0.shape[0]
     TC = np.empty((chunks, n))
     SC = np.empty((chunks, n))
     if parallel:
-        _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC)
+        _init_chunks_parallel(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC, sgn)
     else:
-        _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC)
+        _init_chunks(J, off, m0, v0, mu, vu, md, vd, bounds, TC, SC, sgn)
     T[:] = 0.0
     S[:] = 0.0
     for c in range(chunks):
@@ -171,8 +175,9 @@ def init_messages(J, off, m0, v0, mu, vu, md, vd, bounds, T, S, parallel=False):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def node_sums(J, off, mu, vu, md, vd, T, S):
-    """Node sums ``T_i = sum_k J_ik m_{k->i}`` and ``S_i = sum_k J_ik^2 v_{k->i}``."""
+def node_sums(J, off, mu, vu, md, vd, T, S, sgn=1.0):
+    """Node sums ``T_i = sum_k J_ik m_{k->i}`` and ``S_i = sum_k J_ik^2 v_{k->i}`` (couplings
+    ``sgn * J``: ``sgn = -1`` reads them from Q)."""
     n = J.shape[0]
     T[:] = 0.0
     S[:] = 0.0
@@ -182,7 +187,7 @@ def node_sums(J, off, mu, vu, md, vd, T, S):
         o = off[i]
         for j in range(i + 1, n):
             p = o + j
-            jij = J[i, j]
+            jij = sgn * J[i, j]
             jj = jij * jij
             t += jij * md[p]            # m_{j->i} into i
             s += jj * vd[p]
@@ -245,10 +250,11 @@ def variance_fixed_point(J, lam_k, beta, off, vu, vd, v, tol, max_iter):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats):
+def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats,
+          sgn):
     """Update the pairs of rows ``r0 <= i < r1`` in place; add the new messages' node sums
     into ``Tn, Sn`` (which must start at zero) and write ``stats[DM:]`` for these pairs
-    (see :func:`rbp_sweep`)."""
+    (see :func:`rbp_sweep`). Couplings ``sgn * J`` (exact: ``sgn = -1`` reads Q)."""
     n = J.shape[0]
     b2 = beta * beta
     w = 1.0 - damping
@@ -279,7 +285,7 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn
         t = 0.0
         s = 0.0
         for k in range(cnt):
-            jij = Jr[k]
+            jij = sgn * Jr[k]
             jj = jij * jij
             m_up = mur[k]
             v_up = vur[k]
@@ -325,7 +331,7 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
-                stats, code, params):
+                stats, code, params, sgn):
     """:func:`_rows` with a prior: each message is the denoiser of its cavity field,
     ``(m, v)_{i->j} = denoise(A_i + beta^2 J_ij^2 v_{j->i}, B_i - beta J_ij m_{j->i})``
     (``A, B`` the node precisions and fields without the prior). One denoiser call per
@@ -350,7 +356,7 @@ def _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, 
         s = 0.0
         for j in range(i + 1, n):
             p = o + j
-            jij = J[i, j]
+            jij = sgn * J[i, j]
             jj = jij * jij
             m_up = mu[p]
             v_up = vu[p]
@@ -394,36 +400,37 @@ def _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, 
 
 @njit(cache=True)
 def _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
-                stats, code, params):
+                stats, code, params, sgn):
     """One chunk of pair rows: the Gaussian division (:func:`_rows`) or a prior's denoiser
     (:func:`_rows_prior`)."""
     Tn[:] = 0.0
     Sn[:] = 0.0
     if code == RIDGE:
-        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats)
+        _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn, stats,
+              sgn)
     else:
         _rows_prior(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn,
-                    stats, code, params)
+                    stats, code, params, sgn)
 
 
 @njit(cache=True)
 def _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC, statsC,
-            code, params):
+            code, params, sgn):
     for c in range(bounds.shape[0] - 1):
         _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c],
-                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params)
+                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params, sgn)
 
 
 @njit(cache=True, parallel=True)
 def _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
-                     statsC, code, params):
+                     statsC, code, params, sgn):
     """:func:`_chunks` with the chunks across threads. The chunks are fixed by the size
     alone and summed in order afterwards, so the result is the serial one bit for bit,
     whatever the number of threads. A separate function on purpose (see
     :func:`sgphys.kernels.amp._row_sums_parallel`)."""
     for c in prange(bounds.shape[0] - 1):
         _chunk_rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds[c],
-                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params)
+                    bounds[c + 1], TnC[c], SnC[c], statsC[c], code, params, sgn)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -478,8 +485,9 @@ def _node_marginals(h, lam_k, beta, T, S, A, B, um, uv, code, params):
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, damping, damping_v,
               um, uv, stats, bounds, TnC, SnC, statsC, parallel, code=RIDGE,
-              params=np.empty(0)):
-    """One damped r-BP sweep in place on the packed messages.
+              params=np.empty(0), sgn=1.0):
+    """One damped r-BP sweep in place on the packed messages (couplings ``sgn * J``:
+    ``sgn = -1`` reads them from Q, the same bits).
 
     On entry ``T, S`` are the node sums of the current messages; ``A, B`` receive the node
     precisions and fields ``beta lam_i - beta^2 S_i``, ``beta h_i + beta T_i``, and
@@ -504,10 +512,10 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
         return
     if parallel:
         _chunks_parallel(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC,
-                         SnC, statsC, code, params)
+                         SnC, statsC, code, params, sgn)
     else:
         _chunks(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, bounds, TnC, SnC,
-                statsC, code, params)
+                statsC, code, params, sgn)
     # reduce the chunks in order (deterministic); NaN propagates through the bit maxima
     Tn[:] = 0.0
     Sn[:] = 0.0
@@ -532,7 +540,7 @@ def rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, dampin
 @njit(cache=True, fastmath=FASTMATH)
 def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, T_io, S_io, damping, tol, max_iter,
               paper_criterion, history, mean, var, chunks, parallel, auto_state, code=RIDGE,
-              params=np.empty(0)):
+              params=np.empty(0), sgn=1.0):
     """Iterate r-BP in place on the packed messages. Returns (n_iter, residual, reason);
     ``mean``/``var`` receive the full marginals of the last valid state. ``T_io, S_io``
     hold the node sums of the messages (:func:`node_sums`) on entry and on return: the
@@ -555,6 +563,8 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, T_io, S_io, damping, tol, 
     if auto and auto_state.shape[0] != AUTO_STATE:
         raise ValueError("auto_state must be empty or of length AUTO_STATE")
     ridge = code == RIDGE
+    # the AMP kernels' flags for the damping rule's passes over the couplings
+    rows = (ROWS_PARALLEL if parallel else 0) + (ROWS_FROM_Q if sgn < 0.0 else 0)
     lam_eff = np.empty(n)  # with a prior: the linearised map's diagonal, set before use
     v_est = np.empty(n)
     track = np.array([np.inf, 0.0])
@@ -581,7 +591,7 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, T_io, S_io, damping, tol, 
         d_m = auto_state[0] if auto else damping
         d_v = (0.0 if ridge else d_m) if auto else damping
         rbp_sweep(J, h, lam_k, beta, off, mu, vu, md, vd, T, S, Tn, Sn, A, B, d_m, d_v, um, uv,
-                  stats, bounds, TnC, SnC, statsC, parallel, code, params)
+                  stats, bounds, TnC, SnC, statsC, parallel, code, params, sgn)
         if not (stats[AMIN] > 0.0):
             return it, res, NONPOSITIVE
         ok = True
@@ -605,14 +615,14 @@ def rbp_solve(J, h, lam_k, beta, off, mu, vu, md, vd, T_io, S_io, damping, tol, 
             if ridge:
                 auto_damping_step(auto_state, it, rm,
                                   stats[DV] / stats[VMAX] if stats[VMAX] > 0.0 else 0.0,
-                                  J, lam_k, beta, uv, zero, parallel,
+                                  J, lam_k, beta, uv, zero, rows,
                                   np.sqrt(tol) if paper_criterion else tol)
             else:  # as in amp._amp_iterate: estimated at once, at variances >= V_FLOOR
                 for i in range(n):
                     v_est[i] = max(uv[i], V_FLOOR)
                     lam_eff[i] = (1.0 / v_est[i] + beta * beta * S[i]) / beta
                 _auto_update(auto_state, prior_growth(track, it, rm), 0.0, J, lam_eff, beta,
-                             v_est, zero, parallel)
+                             v_est, zero, rows)
         crit = paper_change_from_sums(stats[SM], stats[SV], n_edges) if paper_criterion else res
         T, Tn = Tn, T
         S, Sn = Sn, S
@@ -657,7 +667,7 @@ def _log1m(g):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _bethe_rows(J, beta, mu, vu, md, vd, r0, r1, S, T, out):
+def _bethe_rows(J, beta, mu, vu, md, vd, r0, r1, S, T, out, sgn):
     """Pairs of rows ``r0 <= i < r1`` of :func:`bethe_gaussian` into the chunk's
     accumulators ``S``, ``T`` (n,) and ``out`` = (sum log Z_ij, sum d log Z_ij, bad)."""
     n = J.shape[0]
@@ -670,7 +680,7 @@ def _bethe_rows(J, beta, mu, vu, md, vd, r0, r1, S, T, out):
         ti = 0.0
         for j in range(i + 1, n):
             q = p + j - i - 1
-            Jp = J[i, j]
+            Jp = sgn * J[i, j]
             m1 = mu[q]
             v1 = vu[q]
             m2 = md[q]
@@ -739,31 +749,34 @@ def _bethe_work(n):
 
 
 @njit(cache=True)
-def _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd):
+def _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd, sgn):
     bounds, SC, TC, OC = _bethe_work(J.shape[0])
     for c in range(SYM_CHUNKS):
-        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
+        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c],
+                    sgn)
     return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
 
 
 @njit(cache=True, parallel=True)
-def _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd):
+def _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd, sgn):
     """:func:`_bethe_serial` with the chunks across threads (the same bits)."""
     bounds, SC, TC, OC = _bethe_work(J.shape[0])
     for c in prange(SYM_CHUNKS):
-        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c])
+        _bethe_rows(J, beta, mu, vu, md, vd, bounds[c], bounds[c + 1], SC[c], TC[c], OC[c],
+                    sgn)
     return _bethe_nodes(h, lam_k, beta, SC, TC, OC)
 
 
 @njit(cache=True)
-def bethe_gaussian(J, h, lam_k, beta, mu, vu, md, vd, parallel=False):
+def bethe_gaussian(J, h, lam_k, beta, mu, vu, md, vd, parallel=False, sgn=1.0):
     """Bethe free energy of r-BP's packed Gaussian messages in one pass over the pairs
     (``sgphys.thermo.bethe_gaussian_thermo`` on the dense messages, without forming them):
     pair ``p`` of ``i < j`` (row-major upper triangle) carries ``m_{i->j} = mu[p]``,
     ``v_{i->j} = vu[p]``, ``m_{j->i} = md[p]``, ``v_{j->i} = vd[p]``; J's diagonal is not
     read. Fixed row chunks summed in order: the same bits serially and across threads.
     Returns ``(log_z, energy, ok)`` with ``ok`` 0 when a message variance, a node precision
-    or a pair's ``1 - beta^2 J_ij^2 v_{i->j} v_{j->i}`` is not positive."""
+    or a pair's ``1 - beta^2 J_ij^2 v_{i->j} v_{j->i}`` is not positive. Couplings
+    ``sgn * J`` (``sgn = -1``: from Q, the same bits)."""
     if parallel:
-        return _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd)
-    return _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd)
+        return _bethe_parallel(J, h, lam_k, beta, mu, vu, md, vd, sgn)
+    return _bethe_serial(J, h, lam_k, beta, mu, vu, md, vd, sgn)
