@@ -612,3 +612,27 @@ def test_a_save_killed_before_its_rename_leaves_a_leftover_the_next_run_removes(
     ds = sgphys.run_experiment("hessian", out=out, **HESS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.nc"]
     assert io.verify(io.load(out)) is None and ds.status.values.all()
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("phase_diagram", dict(D=6, N=[5], P=[20000], dense_max_D=3, P_test=50)),
+    ("quantized", dict(D=[6], N=[5], P=[20000], dense_max_D=3)),
+    ("finite_size", dict(D=[6], alpha_tau=[[1.0, 600.0]], point=[0], seeds_per_D=[],
+                         dense_max_D=3))])
+def test_matrix_free_points_are_memory_checked_per_worker(name, kw, monkeypatch):
+    """Experiments without a dense spin model per point declare a point's bytes: at least
+    the rank-one factors a point holds (measured on the arrays), and a pool of two is
+    refused when two points do not fit the limit together, before any work."""
+    from sgphys.experiments import get_experiment, resolve_params
+    from sgphys.experiments._common import training_set
+
+    exp = get_experiment(name)
+    params = resolve_params(exp, "large", kw)
+    need = exp.point_bytes(params)
+    a, b, y = training_set(6, 5, 20000 if name != "finite_size" else 600 * 36,
+                           np.random.SeedSequence(0), "statistics", True)
+    held = a.nbytes + b.nbytes + y.nbytes
+    assert held <= need < 2 * held  # the factors are what a matrix-free point holds
+    monkeypatch.setenv("SGPHYS_MAX_MEMORY", str(int(1.5 * need)))
+    with pytest.raises(ValueError, match="^workers=2: 2 points at once"):
+        sgphys.run_experiment(name, "large", workers=2, seeds=1, **kw)

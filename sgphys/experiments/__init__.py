@@ -203,7 +203,10 @@ _NOT_SIZES = frozenset({"seed"})
 
 
 def _point_model_bytes(exp, params):
-    """Bytes of one point's spin model (:func:`_check_sizes`), 0 without one."""
+    """Bytes of one point's spin model (:func:`_check_sizes`), or the experiment's own
+    :attr:`Experiment.point_bytes`; 0 without either."""
+    if exp.point_bytes is not None:
+        return int(exp.point_bytes(params))
     if not exp.spin_model or "D" not in params:
         return 0
     Ds = params["D"] if isinstance(params["D"], list) else [params["D"]]
@@ -406,7 +409,9 @@ def run_experiment(name, preset="quick", workers=1, scheduler=None, out=None, re
     params = resolve_params(exp, preset, overrides)
     if workers > 1 and scheduler is None:  # a pool runs `workers` points at once here
         check_memory("workers", workers, workers * _point_model_bytes(exp, params),
-                     f"{workers} points at once (each a spin model of the largest D)")
+                     f"{workers} points at once (each "
+                     + ("its model's memory at the largest sizes)" if exp.point_bytes
+                        else "a spin model of the largest D)"))
     experiment_seed = int(params.get("seed", 0))
     if out is None:
         return _run(exp, name, preset, params, experiment_seed, None, resume, workers,

@@ -56,6 +56,11 @@ class Experiment:
     #: doubles of couplings): :func:`sgphys.experiments.resolve_params` refuses a D whose
     #: model does not fit the memory limit before anything is allocated
     spin_model: bool = True
+    #: bytes one point holds at most (``params -> int``), for experiments whose points are
+    #: not one dense spin model (``spin_model=False``): a process pool of ``workers`` runs
+    #: that many points at once, and :func:`sgphys.run_experiment` refuses a pool whose
+    #: points do not fit the memory limit together. None: no such check
+    point_bytes: Callable | None = None
     #: presets that ``sgphys reproduce --preset KEY`` runs besides KEY, each into
     #: ``NAME_PRESET.nc`` with its figure ``FIGURE_PRESET.png`` (e.g. ``{"paper":
     #: ("large",)}``: the paper-level reproduction includes the matrix-free sizes, while

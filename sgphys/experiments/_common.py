@@ -156,12 +156,16 @@ def training_set(D, N, P, seed, method, factored):
     return task_factors(train) if factored else train.feature_arrays()
 
 
+def factor_bytes(D, P, vectors=6):
+    """Bytes of a matrix-free point: the rank-one factors of ``P`` sequences, ``2 D + 3``
+    doubles each, and ``vectors`` spin-sized work vectors of the solvers."""
+    return 8 * P * (2 * D + 3) + 8 * vectors * D * (D + 1)
+
+
 def check_factor_memory(D, P, vectors=6):
-    """A matrix-free point's memory (ValueError naming D beyond the limit): the rank-one
-    factors of ``P`` sequences, ``2 D + 3`` doubles each, and ``vectors`` spin-sized work
-    vectors of the solvers."""
+    """A matrix-free point's memory (:func:`factor_bytes`; ValueError naming D beyond the
+    limit)."""
     from .._validate import check_memory
 
-    n = D * (D + 1)
-    check_memory("D", D, 8 * P * (2 * D + 3) + 8 * vectors * n,
+    check_memory("D", D, factor_bytes(D, P, vectors),
                  f"one matrix-free point's factors (P = {P} sequences of 2 D + 2 numbers)")

@@ -67,8 +67,8 @@ from ..spin import SpinModel, block_moments
 from ..tasks import sample_tasks
 from ..theory import icl_error, theory_params
 from ._base import Experiment, Var
-from ._common import (check_factor_memory, run_solvers, seed_index, solver_coord,
-                      solver_vars)
+from ._common import (check_factor_memory, factor_bytes, run_solvers, seed_index,
+                      solver_coord, solver_vars)
 
 __all__ = ["EXPERIMENT", "MIN_SEEDS_WEIGHTED", "extrapolate", "extrapolate_poly",
            "population_test_error", "problem_size"]
@@ -313,17 +313,34 @@ def _check(params):
     dense_D = _optional_int(params, "dense_max_D")
     _seeds_per_D(params)
     _optional_int(params, "fit_min_D")
-    for alpha, tau in pairs:
-        for D in params["D"]:
-            _, P = problem_size(alpha, tau, D)
+    for D, P, dense in _point_sizes(pairs, params["D"], dense_D):
+        if dense:
             n = D * (D + 1)
-            if dense_D is None or D <= dense_D:
-                check_memory("D", D, 8 * 3 * n * n, f"one point's couplings (3 n_spins^2 "
-                             f"doubles, n_spins = {n}; a larger D runs matrix-free above "
-                             "dense_max_D)")
-            else:
-                check_factor_memory(D, P, vectors=4)
+            check_memory("D", D, _point_bytes(D, P, dense), f"one point's couplings (3 "
+                         f"n_spins^2 doubles, n_spins = {n}; a larger D runs matrix-free "
+                         "above dense_max_D)")
+        else:
+            check_factor_memory(D, P, vectors=4)
     return pairs, lams, noise, max_D, dense_D
+
+
+def _point_sizes(pairs, Ds, dense_D):
+    """``(D, P, dense)`` of every point: dense below ``dense_max_D``, else matrix-free."""
+    for alpha, tau in pairs:
+        for D in Ds:
+            yield D, problem_size(alpha, tau, D)[1], dense_D is None or D <= dense_D
+
+
+def _point_bytes(D, P, dense):
+    """Bytes of one point: the dense couplings, or the factors (:func:`factor_bytes`)."""
+    n = D * (D + 1)
+    return 8 * 3 * n * n if dense else factor_bytes(D, P, vectors=4)
+
+
+def point_bytes(params):
+    """Bytes of the largest point (:attr:`Experiment.point_bytes`)."""
+    pairs, _, _, _, dense_D = _check(params)
+    return max(_point_bytes(*size) for size in _point_sizes(pairs, params["D"], dense_D))
 
 
 # -- the sweep ----------------------------------------------------------------------------
@@ -502,5 +519,6 @@ EXPERIMENT = Experiment(
     presets={"quick": QUICK, "paper": PAPER, "large": LARGE}, sweep=("point", "D"),
     reproduce_with={"paper": ("large",)},
     point=point, variables=variables, coords=coords, finalize=finalize,
-    # no dense model above dense_max_D: the memory of each point is checked by _check
-    spin_model=False)
+    # no dense model above dense_max_D: the memory of each point is checked by _check, that
+    # of a pool's points together through point_bytes
+    spin_model=False, point_bytes=point_bytes)

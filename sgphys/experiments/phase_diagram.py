@@ -44,8 +44,8 @@ from ..spin import SpinModel, prefix_models
 from ..tasks import sample_tasks
 from ..timing import section
 from ._base import Experiment, Var
-from ._common import (check_factor_memory, fill_test_errors, run_solvers, solver_coord,
-                      solver_vars, training_set, with_paper_solver)
+from ._common import (check_factor_memory, factor_bytes, fill_test_errors, run_solvers,
+                      solver_coord, solver_vars, training_set, with_paper_solver)
 from .quantized import PRIOR_NAMES, make_prior, prior_scale
 
 __all__ = ["EXPERIMENT", "SKIPPED_DENSE"]
@@ -105,6 +105,16 @@ def _check(params):
         check_memory("P", P, model + 8 * P * n, f"one point's spin model with D={D} "
                      f"(couplings and the P x n_spins features, n_spins = {n})")
     return (None if prior is None else prior), factored
+
+
+def point_bytes(params):
+    """Bytes of one point (the memory :func:`_check` checks): the rank-one factors of max(P)
+    sequences when matrix-free, else the dense model of the series at max(P)."""
+    _, factored = _check(params)
+    D = int(params["D"])
+    n = D * (D + 1)
+    P = max(int(p) for p in params["P"])
+    return factor_bytes(D, P) if factored else 8 * 3 * n * n + 8 * P * n
 
 
 def _amp_prior(params, D, N):
@@ -234,5 +244,6 @@ EXPERIMENT = Experiment(
     figure="Fig. 4a", presets={"quick": QUICK, "paper": PAPER, "large": LARGE}, sweep=("N",),
     reproduce_with={"paper": ("large",)},
     point=point, variables=variables, coords=coords, finalize=finalize, inner=("P",),
-    # the memory of a point (dense or matrix-free) is checked by _check
-    spin_model=False)
+    # the memory of a point (dense or matrix-free) is checked by _check, that of a pool's
+    # points together through point_bytes
+    spin_model=False, point_bytes=point_bytes)

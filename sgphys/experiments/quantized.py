@@ -71,8 +71,8 @@ from ..spin import SpinModel, feature_moments, spins_to_weights
 from ..sweep import values_hash
 from ..tasks import sample_tasks
 from ._base import Experiment, Var
-from ._common import (SOLVER_VARS, check_factor_memory, matrix_coords, negative_cavity,
-                      training_set)
+from ._common import (SOLVER_VARS, check_factor_memory, factor_bytes, matrix_coords,
+                      negative_cavity, training_set)
 
 __all__ = ["EXPERIMENT", "PRIOR_NAMES", "ladder", "prior_scale", "make_prior"]
 
@@ -151,12 +151,25 @@ def _check(params):
     for D in params["D"]:
         n = D * (D + 1)
         if dense_D is None or D <= dense_D:
-            check_memory("D", D, 8 * (3 * n * n + P * n), f"one point's spin model (3 "
+            check_memory("D", D, _point_bytes(D, P, True), f"one point's spin model (3 "
                          f"n_spins^2 doubles of couplings and the P x n_spins features, "
                          f"n_spins = {n}, P = {P}; larger D run matrix-free above dense_max_D)")
         else:
             check_factor_memory(D, P)
     return list(priors)
+
+
+def _point_bytes(D, P, dense):
+    """Bytes of one point: the dense model with its features, or the factors."""
+    n = D * (D + 1)
+    return 8 * (3 * n * n + P * n) if dense else factor_bytes(D, P)
+
+
+def point_bytes(params):
+    """Bytes of the largest point (:attr:`Experiment.point_bytes`)."""
+    _check(params)
+    P = max(int(p) for p in params["P"])
+    return max(_point_bytes(D, P, not _matrix_free(params, D)) for D in params["D"])
 
 
 def _matrix_free(params, D):
@@ -411,5 +424,6 @@ EXPERIMENT = Experiment(
     reproduce_with={"paper": ("large",)},
     sweep=("D", "N"), point=point, variables=variables, coords=coords, finalize=finalize,
     inner=("P", "beta"),
-    # the memory of a point (dense or matrix-free) is checked by _check
-    spin_model=False)
+    # the memory of a point (dense or matrix-free) is checked by _check, that of a pool's
+    # points together through point_bytes
+    spin_model=False, point_bytes=point_bytes)
