@@ -404,7 +404,9 @@ class Tasks:
         elif self._H is None:
             _check_size(self.D, self.N, self.P, "the features H", 2 * self.P * self.n_spins)
             blocks = [self._sampler.feature_block(b) for b in range(self.n_blocks)]
-            self._H, self._y, self._w = (np.concatenate(a) for a in zip(*blocks))
+            # one block: its fresh arrays as they are (a copy would only cost a pass)
+            self._H, self._y, self._w = (a[0] if len(a) == 1 else np.concatenate(a)
+                                         for a in zip(*blocks))
         return self
 
     def _slices(self, X):
@@ -433,8 +435,12 @@ class Tasks:
                 yield H, y
 
     def feature_arrays(self):
-        """``(H, y)``: stacked features (P, D*(D+1)) and labels (P,), in one pass."""
+        """``(H, y)``: stacked features (P, D*(D+1)) and labels (P,), in one pass (new
+        arrays, never the task set's own)."""
         _check_size(self.D, self.N, self.P, "the features H", self.P * (self.n_spins + 1))
+        if self._H is None and self._Z is None and self.n_blocks == 1:
+            H, y, _ = self._sampler.feature_block(0)  # fresh arrays: no copy needed
+            return H, y
         H = np.empty((self.P, self.n_spins))
         y = np.empty(self.P)
         start = 0

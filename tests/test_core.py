@@ -305,3 +305,22 @@ def test_exact_auto_method_picks_the_cheaper_and_well_conditioned_system():
         ref = np.linalg.solve(model.Q + lam * np.eye(n), model.h)
         np.testing.assert_allclose(r.mean, ref, rtol=1e-6 if lam < 1e-6 else 1e-10,
                                    atol=1e-12)
+
+
+def test_single_block_feature_arrays_are_fresh_and_equal_the_features_of_z():
+    """A task set of one block hands out its block's arrays without a copy: they equal the
+    features of the input matrices, and belong to the caller (writing to them changes
+    nothing the task set gives out later)."""
+    tasks = sgphys.sample_tasks(3, 6, 40, seed=9)
+    assert tasks.n_blocks == 1
+    H, y = tasks.feature_arrays()
+    np.testing.assert_array_equal(H, sgphys.features(sgphys.sample_tasks(3, 6, 40, seed=9).Z))
+    H[:] = 0.0
+    y[:] = 0.0
+    H2, y2 = tasks.feature_arrays()
+    assert np.any(H2 != 0.0) and np.any(y2 != 0.0)
+    stats = sgphys.sample_tasks(3, 6, 40, seed=9, method="statistics")
+    Hs, ys = stats.feature_arrays()
+    kept = sgphys.sample_tasks(3, 6, 40, seed=9, method="statistics").keep()
+    np.testing.assert_array_equal(Hs, kept.features())
+    np.testing.assert_array_equal(ys, kept.y)
