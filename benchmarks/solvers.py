@@ -151,15 +151,20 @@ def big_and_cold():
           f"{best[0]} s, first solve_amp at D=20 {best[1]} s ({best[2]}).")
 
 
+def _random_couplings(n):
+    """A random symmetric J with zero diagonal and random m, v > 0 (seed 0)."""
+    rng = np.random.default_rng(0)
+    J = rng.standard_normal((n, n))
+    J = 0.5 * (J + J.T)
+    np.fill_diagonal(J, 0.0)
+    return J, rng.standard_normal(n), rng.random(n)
+
+
 def row_vs_upper_triangle(sizes=(1640, 3660, 6480, 10100)):
     """The two row-sum kernels of AMP on the same random symmetric J (best of repeats)."""
     rows = []
     for n in sizes:
-        rng = np.random.default_rng(0)
-        J = rng.standard_normal((n, n))
-        J = 0.5 * (J + J.T)
-        np.fill_diagonal(J, 0.0)
-        m, v = rng.standard_normal(n), rng.random(n)
+        J, m, v = _random_couplings(n)
         Jm, JJv = np.empty(n), np.empty(n)
         rep = max(3, int(2e8 / n ** 2))
         t = {}
@@ -201,11 +206,7 @@ def row_blocking(sizes=(110, 420, 930)):
     one = njit(fastmath=K.FASTMATH, error_model="numpy")(_one_row_at_a_time)
     rows = []
     for n in sizes:
-        rng = np.random.default_rng(0)
-        J = rng.standard_normal((n, n))
-        J = 0.5 * (J + J.T)
-        np.fill_diagonal(J, 0.0)
-        m, v = rng.standard_normal(n), rng.random(n)
+        J, m, v = _random_couplings(n)
         Jm, JJv = np.empty(n), np.empty(n)
         rep = max(20, int(2e8 / n ** 2))
         one(J, m, v, Jm, JJv)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from scipy.linalg.blas import dgemv, dsyrk
 
 from ._blas import PARALLEL_MIN_SPINS, quiet_blas, use_parallel
 from ._summary import describe, summary
@@ -286,8 +287,6 @@ def _exact_dual(model, variances=True):
     calls: numpy may bring a second OpenBLAS, and two libraries' thread pools, each
     spinning after its call, take the cores from each other (measured 10x slower at
     P = 160, n_spins = 420, benchmarks/import_order.py)."""
-    from scipy.linalg.blas import dgemv, dsyrk
-
     H, P, lam = model.H, model.P, model.lam
     # H H^T: syrk on H^T (F-contiguous view of the C-ordered H), upper triangle of the
     # F-ordered result, which potrf reads as the lower triangle of its transpose

@@ -43,6 +43,38 @@ ROW_BLOCK = 4
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", inline="always")
+def _span4(r0, r1, r2, r3, m, v, k0, k1, a0, a1, a2, a3, b0, b1, b2, b3):
+    """The running sums ``a = sum r_k m_k``, ``b = sum r_k^2 v_k`` of four rows, carried
+    over ``k0 <= k < k1`` (one load of ``m_k`` and ``v_k`` for the four)."""
+    for k in range(k0, k1):
+        mk = m[k]
+        vk = v[k]
+        x = r0[k]
+        a0 += x * mk
+        b0 += x * x * vk
+        x = r1[k]
+        a1 += x * mk
+        b1 += x * x * vk
+        x = r2[k]
+        a2 += x * mk
+        b2 += x * x * vk
+        x = r3[k]
+        a3 += x * mk
+        b3 += x * x * vk
+    return a0, a1, a2, a3, b0, b1, b2, b3
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always")
+def _span1(r, m, v, k0, k1, a, b):
+    """:func:`_span4` for one row."""
+    for k in range(k0, k1):
+        x = r[k]
+        a += x * m[k]
+        b += x * x * v[k]
+    return a, b
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _row_block(M, m, v, Jm, JJv, i, sgn):
     """Rows ``i .. i+3`` of ``Jm = J @ m``, ``JJv = (J*J) @ v`` with ``J = sgn M`` off the
     diagonal and ``J_kk = 0``: the sums run left of the block's 4 x 4 diagonal block, right
@@ -53,38 +85,10 @@ def _row_block(M, m, v, Jm, JJv, i, sgn):
     r1 = M[i + 1]
     r2 = M[i + 2]
     r3 = M[i + 3]
-    a0 = a1 = a2 = a3 = 0.0
-    b0 = b1 = b2 = b3 = 0.0
-    for k in range(i):
-        mk = m[k]
-        vk = v[k]
-        x = r0[k]
-        a0 += x * mk
-        b0 += x * x * vk
-        x = r1[k]
-        a1 += x * mk
-        b1 += x * x * vk
-        x = r2[k]
-        a2 += x * mk
-        b2 += x * x * vk
-        x = r3[k]
-        a3 += x * mk
-        b3 += x * x * vk
-    for k in range(i + 4, n):
-        mk = m[k]
-        vk = v[k]
-        x = r0[k]
-        a0 += x * mk
-        b0 += x * x * vk
-        x = r1[k]
-        a1 += x * mk
-        b1 += x * x * vk
-        x = r2[k]
-        a2 += x * mk
-        b2 += x * x * vk
-        x = r3[k]
-        a3 += x * mk
-        b3 += x * x * vk
+    a0, a1, a2, a3, b0, b1, b2, b3 = _span4(r0, r1, r2, r3, m, v, 0, i,
+                                            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    a0, a1, a2, a3, b0, b1, b2, b3 = _span4(r0, r1, r2, r3, m, v, i + 4, n,
+                                            a0, a1, a2, a3, b0, b1, b2, b3)
     for k in range(i, i + 4):
         mk = m[k]
         vk = v[k]
@@ -117,18 +121,9 @@ def _row_block(M, m, v, Jm, JJv, i, sgn):
 @njit(fastmath=FASTMATH, error_model="numpy", inline="always")
 def _row_one(M, m, v, Jm, JJv, i, sgn):
     """Row ``i`` alone (the rows after the last whole block), its diagonal left out."""
-    n = M.shape[0]
     r = M[i]
-    a = 0.0
-    b = 0.0
-    for k in range(i):
-        x = r[k]
-        a += x * m[k]
-        b += x * x * v[k]
-    for k in range(i + 1, n):
-        x = r[k]
-        a += x * m[k]
-        b += x * x * v[k]
+    a, b = _span1(r, m, v, 0, i, 0.0, 0.0)
+    a, b = _span1(r, m, v, i + 1, M.shape[0], a, b)
     Jm[i] = sgn * a
     JJv[i] = b
 

@@ -90,6 +90,17 @@ def pair_offsets(n):
     return off
 
 
+@njit(inline="always")
+def _pair_row(J, off, mu, vu, md, vd, i):
+    """Row ``i`` of the pairs ``(i, j)``, ``j = i + 1 + k``, as contiguous views indexed
+    from 0 (so the loops over them vectorise): J right of the diagonal and the four
+    message arrays' runs."""
+    cnt = J.shape[0] - 1 - i
+    p0 = off[i] + i + 1
+    return (J[i, i + 1:], mu[p0:p0 + cnt], vu[p0:p0 + cnt], md[p0:p0 + cnt],
+            vd[p0:p0 + cnt])
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S, sgn):
     """Rows ``r0 <= i < r1`` of :func:`init_messages`; adds the node sums of these pairs'
@@ -98,14 +109,9 @@ def _init_rows(J, off, m0, v0, mu, vu, md, vd, r0, r1, T, S, sgn):
     n = m0.shape[0]
     for i in range(r0, r1):
         cnt = n - 1 - i
-        p0 = off[i] + i + 1
         mi = m0[i]
         vi = v0[i]
-        Jr = J[i, i + 1:]
-        mur = mu[p0:p0 + cnt]
-        vur = vu[p0:p0 + cnt]
-        mdr = md[p0:p0 + cnt]
-        vdr = vd[p0:p0 + cnt]
+        Jr, mur, vur, mdr, vdr = _pair_row(J, off, mu, vu, md, vd, i)
         mj = m0[i + 1:]
         vj = v0[i + 1:]
         Tr = T[i + 1:]
@@ -269,15 +275,10 @@ def _rows(J, off, mu, vu, md, vd, A, B, beta, damping, damping_v, r0, r1, Tn, Sn
     for i in range(r0, r1):
         ai = A[i]
         bi = B[i]
-        # row i of the pairs as contiguous views indexed from 0 (j = i + 1 + k), so the
-        # loop below vectorises (error_model="numpy": no zero-division branch)
+        # row i of the pairs as contiguous views (error_model="numpy": no zero-division
+        # branch in the loop below)
         cnt = n - 1 - i
-        p0 = off[i] + i + 1
-        Jr = J[i, i + 1:]
-        mur = mu[p0:p0 + cnt]
-        vur = vu[p0:p0 + cnt]
-        mdr = md[p0:p0 + cnt]
-        vdr = vd[p0:p0 + cnt]
+        Jr, mur, vur, mdr, vdr = _pair_row(J, off, mu, vu, md, vd, i)
         Ar = A[i + 1:]
         Br = B[i + 1:]
         Tr = Tn[i + 1:]
